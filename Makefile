@@ -1,0 +1,202 @@
+# Makefile: tangle the chapters into a kernel, weave them into a book.
+#
+# Everything is built under build/ from chapters/*.nw; edit the chapters,
+# never build/.  `make help` lists the targets.
+
+CPUS    ?= 3
+MEM     ?= 128M
+CMDLINE ?=
+
+CHAPTERS := $(sort $(wildcard chapters/*.nw))
+TOOLS    := book/tools
+SRC      := build/src
+STAMPS   := build/stamps
+DEPS     := build/deps.stamp
+
+.DEFAULT_GOAL := all
+.PHONY: all help deps doctor tangle check kernel qemu qemu-gdb gdb test \
+        test-full pdf html book figures hosttests clean FORCE
+
+all: kernel
+
+help:
+	@echo "make qemu      build the kernel and boot it (CPUS=$(CPUS); Ctrl-a x quits)"
+	@echo "make test      check the book, build everything, run all tests"
+	@echo "make test-full the long tests too"
+	@echo "make book      the PDF (build/book/book.pdf) and HTML (build/book/html/)"
+	@echo "make pdf | html  one of the two"
+	@echo "make qemu-gdb  QEMU waiting for gdb; then 'make gdb' in another window"
+	@echo "make tangle    write every file the chapters define to build/src/"
+	@echo "make check     chunk consistency, -Werror build, book references"
+	@echo "make deps      install the Debian packages (as root) or say which"
+	@echo "make doctor    print tool versions and what to fix"
+	@echo "make clean     remove build/"
+
+# ---------------------------------------------------------------- tools
+# Any target that needs a tool depends on $(DEPS), so on a fresh Debian
+# machine `make qemu` or `make test` installs what is missing (as root).
+deps:
+	@$(TOOLS)/deps
+	@mkdir -p build && touch $(DEPS)
+
+doctor:
+	@$(TOOLS)/deps --doctor
+
+$(DEPS): $(TOOLS)/deps
+	@$(TOOLS)/deps
+	@mkdir -p build && touch $@
+
+# ---------------------------------------------------------------- tangle
+# tangle.mk maps each tangled file to the chapters that feed it.  It is
+# regenerated on every run (cheaply) and replaced only when it changes,
+# so it can never go stale; make restarts when it does change.
+ifeq ($(filter deps doctor clean help,$(MAKECMDGOALS)),)
+include tangle.mk
+endif
+
+tangle.mk: FORCE | $(DEPS)
+	@$(TOOLS)/mktangle $@ $(CHAPTERS)
+
+TANGLED_SRC    := $(addprefix $(SRC)/,$(TANGLED))
+TANGLED_STAMPS := $(addprefix $(STAMPS)/,$(addsuffix .stamp,$(TANGLED)))
+
+# A file's stamp is newer than its chapters once the file has been
+# tangled; the file itself changes only when its content does.
+$(TANGLED_STAMPS): $(STAMPS)/%.stamp: $(TOOLS)/tangle
+	@mkdir -p $(@D)
+	@$(TOOLS)/tangle $* $(filter %.nw,$^)
+	@touch $@
+
+$(TANGLED_SRC): $(SRC)/%: $(STAMPS)/%.stamp ;
+
+tangle: $(TANGLED_SRC)
+
+# ---------------------------------------------------------------- kernel
+CROSS   := riscv64-unknown-elf-
+CC      := $(CROSS)gcc
+LD      := $(CROSS)ld
+OBJDUMP := $(CROSS)objdump
+NM      := $(CROSS)nm
+
+KCFLAGS := -Wall -Werror -O2 -gdwarf-4 -fno-omit-frame-pointer \
+           -ffreestanding -fno-common -nostdlib -mcmodel=medany -mno-relax \
+           -fno-stack-protector -fno-pie -no-pie -march=rv64gc -mabi=lp64d \
+           -I$(SRC) -MMD -MP
+
+KSRCS  := $(filter kernel/%.c kernel/%.S,$(TANGLED))
+KOBJS  := $(addprefix build/,$(addsuffix .o,$(basename $(KSRCS))))
+KERNEL := build/kernel/kernel
+
+# Every object waits until every file is tangled (its headers may be
+# among them); after the first build the .d files name the real
+# dependencies.
+build/kernel/%.o: $(SRC)/kernel/%.c | $(TANGLED_SRC)
+	@mkdir -p $(@D)
+	$(CC) $(KCFLAGS) -c -o $@ $<
+
+build/kernel/%.o: $(SRC)/kernel/%.S | $(TANGLED_SRC)
+	@mkdir -p $(@D)
+	$(CC) $(KCFLAGS) -c -o $@ $<
+
+$(KERNEL): $(KOBJS) $(SRC)/kernel/kernel.ld
+	$(LD) -z max-page-size=4096 -T $(SRC)/kernel/kernel.ld -o $@ $(KOBJS)
+	$(OBJDUMP) -S $@ > build/kernel/kernel.asm
+	$(NM) -n $@ > build/kernel/kernel.sym
+
+kernel: $(KERNEL)
+
+-include $(KOBJS:.o=.d)
+
+# ---------------------------------------------------------------- host tests
+# Kernel modules with no hardware in them also compile for the host: a
+# tangled hosttest/NAME.c includes the module's .c file and tests it, and
+# is built with AddressSanitizer and UndefinedBehaviorSanitizer.
+HOSTCC     := gcc
+HOSTCFLAGS := -Wall -Werror -O1 -g -DHOST -fsanitize=address,undefined \
+              -fno-omit-frame-pointer -fno-sanitize-recover=all -I$(SRC) -MMD -MP
+HOSTTESTS  := $(addprefix build/,$(basename $(filter hosttest/%.c,$(TANGLED))))
+
+build/hosttest/%: $(SRC)/hosttest/%.c | $(TANGLED_SRC)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ $<
+
+hosttests: $(HOSTTESTS)
+
+-include $(addsuffix .d,$(HOSTTESTS))
+
+# ---------------------------------------------------------------- run
+QEMU     := qemu-system-riscv64
+QEMUOPTS  = -machine virt -bios none -kernel $(KERNEL) -m $(MEM) \
+            -smp $(CPUS) -nographic $(if $(CMDLINE),-append "$(CMDLINE)")
+GDBPORT  := $(shell expr `id -u` % 5000 + 25000)
+
+qemu: $(KERNEL)
+	$(QEMU) $(QEMUOPTS)
+
+.gdbinit: FORCE
+	@printf '%s\n' 'set confirm off' 'set architecture riscv:rv64' \
+	  'symbol-file $(KERNEL)' 'target remote 127.0.0.1:$(GDBPORT)' \
+	  'break main' 'echo type c to run to main\n' > $@
+
+qemu-gdb: $(KERNEL) .gdbinit
+	@echo "*** now run 'make gdb' (gdb-multiarch) in another window" 1>&2
+	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
+
+gdb: .gdbinit
+	gdb-multiarch -q -x .gdbinit
+
+# ---------------------------------------------------------------- book
+FIGSRC := $(wildcard figures/*.tex)
+FIGPDF := $(patsubst figures/%.tex,build/figures/%.pdf,$(FIGSRC))
+FIGSVG := $(FIGPDF:.pdf=.svg)
+
+build/figures/%.pdf: figures/%.tex | $(DEPS)
+	@mkdir -p $(@D)
+	cd $(@D) && pdflatex -interaction=batchmode -halt-on-error ../../$< >/dev/null \
+	  || { tail -20 $*.log; exit 1; }
+
+build/figures/%.svg: build/figures/%.pdf
+	pdftocairo -svg $< $@
+
+figures: $(FIGPDF) $(FIGSVG)
+
+BOOKTEX := book/book.tex book/preamble.tex book/book.bib
+
+# noweave writes the chapters as one LaTeX file, with chunk numbers,
+# cross-references and both indexes computed over the whole book.
+build/book/chapters.tex: $(CHAPTERS) | $(DEPS)
+	@mkdir -p $(@D)
+	noweave -n -index -latex $(CHAPTERS) > $@.tmp && mv $@.tmp $@
+
+build/book/book.pdf: build/book/chapters.tex $(BOOKTEX) $(FIGPDF)
+	cp $(BOOKTEX) build/book/
+	cd build/book && latexmk -g -pdf -interaction=nonstopmode -halt-on-error \
+	  -quiet book.tex >latexmk.out 2>&1 || { tail -40 latexmk.out; exit 1; }
+	@$(TOOLS)/texcheck build/book/book.log
+
+pdf: build/book/book.pdf
+
+build/book/html/index.html: $(CHAPTERS) $(TOOLS)/nw2html $(wildcard book/html/*) \
+                            book/book.bib $(FIGSVG) | $(DEPS)
+	$(TOOLS)/nw2html -o build/book/html --bib book/book.bib \
+	  --figures build/figures $(CHAPTERS)
+
+html: build/book/html/index.html
+
+book: pdf html
+
+# ---------------------------------------------------------------- tests
+check: tangle.mk
+	@$(TOOLS)/nwcheck tangle.mk $(CHAPTERS)
+	@$(MAKE) --no-print-directory kernel hosttests
+	@$(MAKE) --no-print-directory book
+
+test: $(DEPS)
+	@$(TOOLS)/runtests
+
+test-full: test
+
+clean:
+	rm -rf build .gdbinit
+
+FORCE:

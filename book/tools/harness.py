@@ -1,0 +1,192 @@
+"""harness: boot the kernel under QEMU and talk to it, for the tests.
+
+The chapters' tests (tangled to build/src/tests/*.py) use this module; the
+runner (book/tools/runtests) imports them and runs every @test.  A test
+receives a Test object `t`:
+
+    m = t.boot(cpus=4, args="ktest")   # start QEMU; returns a Machine
+    m.expect(r"regex")                 # wait until the output matches
+    m.send("q"), m.sendline("ls")      # type at the console
+    status = m.wait_exit()             # wait for QEMU to power off
+    t.check(cond, "message"), t.equal(got, want, "what")
+    out = t.run(["cmd", ...])          # run a host command, fail if it fails
+
+Any failure raises TestFailure; the runner saves the transcript of every
+machine the test booted in build/test/.
+"""
+import os, re, select, shlex, signal, subprocess, time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, "build")
+KERNEL = os.path.join(BUILD, "kernel", "kernel")
+
+REGISTRY = []                       # (name, function, timeout) in load order
+
+
+def test(name, timeout=120):
+    """Decorator: register a test under a one-line name."""
+    def register(fn):
+        REGISTRY.append((name, fn, timeout))
+        return fn
+    return register
+
+
+class TestFailure(Exception):
+    pass
+
+
+class Machine:
+    """One QEMU run: its console output so far, and a read position."""
+
+    def __init__(self, cmd, transcript):
+        self.cmd = cmd
+        self.transcript = transcript
+        self.out = ""               # everything the machine printed
+        self.pos = 0                # expect() searches from here
+        self.log = open(transcript, "w")
+        self.log.write("$ " + " ".join(shlex.quote(c) for c in cmd) + "\n")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def _read(self, timeout):
+        """Read what is available within `timeout` seconds; False at EOF."""
+        fd = self.proc.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], max(timeout, 0))
+        if not ready:
+            return True
+        data = os.read(fd, 65536)
+        if not data:
+            return False
+        text = data.decode("utf-8", "replace").replace("\r\n", "\n")
+        self.out += text
+        self.log.write(text)
+        self.log.flush()
+        return True
+
+    def expect(self, pattern, timeout=30):
+        """Wait for `pattern` (a regex, multiline) in output not yet matched.
+
+        Returns the match and moves the read position past it."""
+        rx = re.compile(pattern, re.MULTILINE)
+        deadline = time.time() + timeout
+        while True:
+            m = rx.search(self.out, self.pos)
+            if m:
+                self.pos = m.end()
+                return m
+            left = deadline - time.time()
+            if left <= 0:
+                raise TestFailure(f"timed out after {timeout}s waiting for "
+                                  f"/{pattern}/; last output: "
+                                  f"{self.tail()!r}")
+            if not self._read(min(left, 0.5)):
+                m = rx.search(self.out, self.pos)
+                if m:
+                    self.pos = m.end()
+                    return m
+                raise TestFailure(f"QEMU exited (status {self.proc.wait()}) "
+                                  f"before /{pattern}/ appeared; last output: "
+                                  f"{self.tail()!r}")
+
+    def expect_none(self, pattern, within=1.0):
+        """Fail if `pattern` appears in the output during `within` seconds."""
+        rx = re.compile(pattern, re.MULTILINE)
+        deadline = time.time() + within
+        while time.time() < deadline:
+            if rx.search(self.out, self.pos):
+                raise TestFailure(f"unexpected output matching /{pattern}/")
+            if not self._read(deadline - time.time()):
+                break
+        if rx.search(self.out, self.pos):
+            raise TestFailure(f"unexpected output matching /{pattern}/")
+
+    def send(self, text):
+        self.log.write(f"\n[sent {text!r}]\n")
+        try:
+            self.proc.stdin.write(text.encode())
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            raise TestFailure("QEMU is no longer running; could not type "
+                              f"{text!r}")
+
+    def sendline(self, text):
+        self.send(text + "\n")
+
+    def wait_exit(self, timeout=30):
+        """Wait for QEMU to exit (the kernel powered off); its status."""
+        deadline = time.time() + timeout
+        while self.proc.poll() is None:
+            if time.time() > deadline:
+                self.kill()
+                raise TestFailure(f"QEMU still running after {timeout}s "
+                                  f"(expected it to power off); last output: "
+                                  f"{self.tail()!r}")
+            self._read(0.2)
+        while self._read(0):        # drain what is left in the pipe
+            if self.proc.stdout.closed:
+                break
+            if not select.select([self.proc.stdout], [], [], 0)[0]:
+                break
+        return self.proc.returncode
+
+    def tail(self, n=300):
+        return self.out[-n:]
+
+    def kill(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+
+    def close(self):
+        self.kill()
+        self.log.close()
+
+
+class Test:
+    """What a test function receives."""
+
+    def __init__(self, name, slug, testdir):
+        self.name, self.slug, self.testdir = name, slug, testdir
+        self.machines = []
+
+    def boot(self, cpus=1, args="", mem="128M", kernel=KERNEL, extra=()):
+        if not os.path.exists(kernel):
+            raise TestFailure(f"no kernel at {kernel}: the build failed")
+        cmd = ["qemu-system-riscv64", "-machine", "virt", "-bios", "none",
+               "-kernel", kernel, "-m", mem, "-smp", str(cpus),
+               "-display", "none", "-monitor", "none", "-serial", "stdio"]
+        if args:
+            cmd += ["-append", args]
+        cmd += list(extra)
+        n = len(self.machines)
+        path = os.path.join(self.testdir,
+                            f"{self.slug}{'-' + str(n) if n else ''}.log")
+        m = Machine(cmd, path)
+        self.machines.append(m)
+        return m
+
+    def check(self, cond, message):
+        if not cond:
+            raise TestFailure(message)
+
+    def equal(self, got, want, what="value"):
+        if got != want:
+            raise TestFailure(f"{what}: expected {want!r}, got {got!r}")
+
+    def run(self, cmd, ok=True, timeout=300):
+        """Run a host command; fail unless its exit status is 0 (if ok)."""
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
+                           timeout=timeout)
+        if ok and r.returncode != 0:
+            raise TestFailure(f"{' '.join(cmd)} exited {r.returncode}: "
+                              f"{(r.stdout + r.stderr)[-500:]}")
+        return r
+
+    def close(self):
+        for m in self.machines:
+            m.close()
