@@ -135,7 +135,7 @@ qemu: $(KERNEL)
 
 .gdbinit: FORCE
 	@printf '%s\n' 'set confirm off' 'set architecture riscv:rv64' \
-	  'symbol-file $(KERNEL)' 'target remote 127.0.0.1:$(GDBPORT)' \
+	  'file $(KERNEL)' 'target remote 127.0.0.1:$(GDBPORT)' \
 	  'break main' 'echo type c to run to main\n' > $@
 
 qemu-gdb: $(KERNEL) .gdbinit
@@ -143,7 +143,7 @@ qemu-gdb: $(KERNEL) .gdbinit
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
 
 gdb: .gdbinit
-	gdb-multiarch -q -x .gdbinit
+	gdb-multiarch -q -nx -x .gdbinit
 
 # ---------------------------------------------------------------- book
 FIGSRC := $(wildcard figures/*.tex)
@@ -176,7 +176,7 @@ build/book/book.pdf: build/book/chapters.tex $(BOOKTEX) $(FIGPDF)
 
 pdf: build/book/book.pdf
 
-build/book/html/index.html: $(CHAPTERS) $(TOOLS)/nw2html $(wildcard book/html/*) \
+build/book/html/index.html: $(CHAPTERS) $(TOOLS)/nw2html $(wildcard book/html/*) book/preamble*.tex \
                             book/book.bib $(FIGSVG) | $(DEPS)
 	$(TOOLS)/nw2html -o build/book/html --bib book/book.bib \
 	  --figures build/figures $(CHAPTERS)
