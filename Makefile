@@ -15,7 +15,7 @@ DEPS     := build/deps.stamp
 
 .DEFAULT_GOAL := all
 .PHONY: all help deps doctor tangle check kernel qemu qemu-gdb gdb test \
-        test-full pdf html book figures hosttests clean FORCE
+        test-full pdf html book test-book figures hosttests clean FORCE
 
 all: kernel
 
@@ -25,6 +25,7 @@ help:
 	@echo "make test-full the long tests too"
 	@echo "make book      the PDF (build/book/book.pdf) and HTML (build/book/html/)"
 	@echo "make pdf | html  one of the two"
+	@echo "make test-book render book pages in Chromium, check every link"
 	@echo "make qemu-gdb  QEMU waiting for gdb; then 'make gdb' in another window"
 	@echo "make tangle    write every file the chapters define to build/src/"
 	@echo "make check     chunk consistency, -Werror build, book references"
@@ -185,11 +186,19 @@ html: build/book/html/index.html
 
 book: pdf html
 
+# Render chosen pages in a real browser (Debian's Chromium, installed on
+# demand) and check every internal link and anchor of the HTML book.
+test-book: book
+	@$(TOOLS)/deps --browser
+	@$(TOOLS)/screenshots build/book/html build/book/screenshots
+	@$(TOOLS)/linkcheck build/book/html
+
 # ---------------------------------------------------------------- tests
 check: tangle.mk
 	@$(TOOLS)/nwcheck tangle.mk $(CHAPTERS)
 	@$(MAKE) --no-print-directory kernel hosttests
 	@$(MAKE) --no-print-directory book
+	@$(TOOLS)/linkcheck build/book/html
 
 test: $(DEPS)
 	@$(TOOLS)/runtests
