@@ -125,6 +125,58 @@ hosttests: $(HOSTTESTS)
 
 -include $(addsuffix .d,$(HOSTTESTS))
 
+# ---------------------------------------------------------------- K1: device tree, symbols
+# Section owned by chapters 03 (device tree) and 04 (printf); see there.
+#
+# Chapter 03: the host test of the device-tree reader parses QEMU's real
+# tree, which QEMU dumps at build time (any file will do as -kernel; QEMU
+# only refuses -append without one).
+build/hosttest-data/virt.dtb: | $(DEPS)
+	@mkdir -p $(@D)
+	printf 'x' > $(@D)/dummy-kernel
+	$(QEMU) -machine virt,dumpdtb=$@ -smp 4 -m 256M -bios none -nographic \
+	  -kernel $(@D)/dummy-kernel \
+	  -append "loglevel=debug ktest=devtree note=x=y" >/dev/null
+
+build/hosttest/fdt: build/hosttest-data/virt.dtb
+hosttests: build/hosttest-data/virt.dtb
+
+# Chapter 04: the kernel symbolizes its own backtraces from a table of
+# functions and chapter lines.  Pass 1 links the kernel with an empty
+# table; tools/mksymtab.py reads its symbols and DWARF line table and
+# writes the real table; the ordinary link above then links it in last,
+# in .ksymtab after all code and data, so no other address moves; the
+# verify step compares the two links' symbols and fails the build if any
+# address differs.
+KSYMTAB := $(SRC)/tools/mksymtab.py
+KPASS1  := build/kernel/kernel.pass1
+KOBJS0  := $(KOBJS)
+KOBJS   += build/kernel/ksymtab.o
+$(KERNEL): build/kernel/ksymtab.o
+
+build/kernel/ksymtab0.S: $(KSYMTAB)
+	@mkdir -p $(@D)
+	python3 $(KSYMTAB) empty > $@.tmp && mv $@.tmp $@
+
+$(KPASS1): $(KOBJS0) build/kernel/ksymtab0.o $(SRC)/kernel/kernel.ld
+	$(LD) -z max-page-size=4096 -T $(SRC)/kernel/kernel.ld -o $@ $(KOBJS0) \
+	  build/kernel/ksymtab0.o
+
+build/kernel/ksymtab.S: $(KPASS1) $(KSYMTAB)
+	python3 $(KSYMTAB) table $(NM) $(OBJDUMP) $(KPASS1) > $@.tmp && mv $@.tmp $@
+
+build/kernel/ksymtab.o: build/kernel/ksymtab.S
+	$(CC) $(KCFLAGS) -c -o $@ $<
+
+build/kernel/ksymtab0.o: build/kernel/ksymtab0.S
+	$(CC) $(KCFLAGS) -c -o $@ $<
+
+build/kernel/ksymtab.ok: $(KERNEL) $(KPASS1) $(KSYMTAB)
+	python3 $(KSYMTAB) verify $(NM) $(KPASS1) $(KERNEL) || { rm -f $(KERNEL); exit 1; }
+	@touch $@
+
+kernel qemu qemu-gdb: build/kernel/ksymtab.ok
+
 # ---------------------------------------------------------------- run
 QEMU     := qemu-system-riscv64
 QEMUOPTS  = -machine virt -bios none -kernel $(KERNEL) -m $(MEM) \
@@ -209,3 +261,47 @@ clean:
 	rm -rf build .gdbinit
 
 FORCE:
+
+# ---------------------------------------------------------------- system calls and the first user program
+# Owned by chapters 10-proc.nw and 13-syscall.nw (writer K4).
+# tools/gensyscalls.py turns the system-call table (kernel/syscall.tbl)
+# into kernel/syscall.h, kernel/systable.h, user/usys.S and
+# user/usyscalls.h under build/src, and the book's reference table
+# build/book/syscall-table.tex.  The embedded first user program
+# (user/initcode.c) is compiled freestanding, linked at address 0 with
+# the stubs, flattened with objcopy and pulled into the kernel by the
+# .incbin in kernel/initbin.S.
+OBJCOPY  := $(CROSS)objcopy
+SYSGEN   := $(SRC)/kernel/syscall.h $(SRC)/kernel/systable.h \
+            $(SRC)/user/usys.S $(SRC)/user/usyscalls.h build/book/syscall-table.tex
+
+$(STAMPS)/syscalls.gen: $(SRC)/tools/gensyscalls.py $(SRC)/kernel/syscall.tbl
+	@mkdir -p $(@D) build/book
+	python3 $(SRC)/tools/gensyscalls.py $(SRC)/kernel/syscall.tbl $(SRC) \
+	  build/book/syscall-table.tex
+	@touch $@
+
+$(SYSGEN): $(STAMPS)/syscalls.gen ;
+
+$(KOBJS) $(HOSTTESTS): | $(SYSGEN)
+build/book/book.pdf build/book/html/index.html: build/book/syscall-table.tex
+
+UCFLAGS := -Wall -Werror -O2 -ffreestanding -fno-builtin -nostdlib \
+           -fno-stack-protector -fno-pie -no-pie -mcmodel=medany -mno-relax \
+           -march=rv64gc -mabi=lp64d -fno-asynchronous-unwind-tables -I$(SRC)
+
+build/initcode/initcode.o: $(SRC)/user/initcode.c $(SRC)/user/user.h | $(SYSGEN) $(TANGLED_SRC)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -c -o $@ $<
+
+build/initcode/usys.o: $(SRC)/user/usys.S | $(SYSGEN)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -c -o $@ $<
+
+build/initcode/initcode.elf: build/initcode/initcode.o build/initcode/usys.o $(SRC)/user/initcode.ld
+	$(LD) -T $(SRC)/user/initcode.ld -o $@ build/initcode/initcode.o build/initcode/usys.o
+
+build/initcode/initcode.bin: build/initcode/initcode.elf
+	$(OBJCOPY) -O binary $< $@
+
+build/kernel/initbin.o: build/initcode/initcode.bin

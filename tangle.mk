@@ -4,33 +4,175 @@
 # each rule below names the chapters that feed one file.
 
 TANGLED = \
+  hosttest/buddy.c \
+  hosttest/errno.c \
+  hosttest/fdt.c \
+  hosttest/hosttest.h \
+  hosttest/kmalloc.c \
+  hosttest/ktest.c \
+  hosttest/printf.c \
+  hosttest/syscalls.c \
+  kernel/bootinfo.c \
+  kernel/bootinfo.h \
+  kernel/buddy.c \
+  kernel/buddy.h \
+  kernel/cpu.h \
+  kernel/crash.c \
   kernel/defs.h \
   kernel/entry.S \
+  kernel/errno.h \
+  kernel/errstr.c \
+  kernel/fcntl.h \
+  kernel/fdt.c \
+  kernel/fdt.h \
+  kernel/format.c \
+  kernel/initbin.S \
+  kernel/kalloc.c \
   kernel/kernel.ld \
+  kernel/kernelvec.S \
+  kernel/kmalloc.c \
+  kernel/ktest.c \
+  kernel/ktest.h \
   kernel/main.c \
   kernel/memlayout.h \
   kernel/param.h \
+  kernel/plic.c \
   kernel/power.c \
+  kernel/printf.c \
+  kernel/proc.c \
+  kernel/proc.h \
+  kernel/proctest.c \
   kernel/riscv.h \
+  kernel/schedtest.c \
+  kernel/sleeplock.c \
+  kernel/sleeplock.h \
+  kernel/spinlock.c \
+  kernel/spinlock.h \
   kernel/start.c \
+  kernel/string.c \
+  kernel/swtch.S \
+  kernel/sync.c \
+  kernel/sync.h \
+  kernel/synctest.c \
+  kernel/syscall.c \
+  kernel/syscall.tbl \
+  kernel/syscalltest.c \
+  kernel/sysproc.c \
+  kernel/test/kalloc.c \
+  kernel/test/ktest.c \
+  kernel/test/spinlock.c \
+  kernel/trampoline.S \
+  kernel/trap.c \
+  kernel/trap.h \
   kernel/types.h \
   kernel/uart.c \
   kernel/version.h \
+  kernel/vm.c \
+  kernel/vm.h \
   tests/01-intro.py \
   tests/02-boot.py \
+  tests/03-devtree.py \
+  tests/04-printf.py \
+  tests/05-testing.py \
+  tests/06-locks.py \
+  tests/07-kalloc.py \
+  tests/08-vm.py \
+  tests/09-trap.py \
+  tests/10-proc.py \
+  tests/11-sched.py \
+  tests/12-sync.py \
+  tests/13-syscall.py \
+  tests/typed-address-cost.c \
+  tests/typed-address-misuse.c \
+  tools/gensyscalls.py \
+  tools/mksymtab.py \
+  user/initcode.c \
+  user/initcode.ld \
+  user/user.h \
 
 
-$(STAMPS)/kernel/defs.h.stamp: chapters/02-boot.nw
+$(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
+$(STAMPS)/hosttest/errno.c.stamp: chapters/13-syscall.nw
+$(STAMPS)/hosttest/fdt.c.stamp: chapters/03-devtree.nw
+$(STAMPS)/hosttest/hosttest.h.stamp: chapters/05-testing.nw
+$(STAMPS)/hosttest/kmalloc.c.stamp: chapters/07-kalloc.nw
+$(STAMPS)/hosttest/ktest.c.stamp: chapters/05-testing.nw
+$(STAMPS)/hosttest/printf.c.stamp: chapters/04-printf.nw
+$(STAMPS)/hosttest/syscalls.c.stamp: chapters/13-syscall.nw
+$(STAMPS)/kernel/bootinfo.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
+$(STAMPS)/kernel/bootinfo.h.stamp: chapters/03-devtree.nw
+$(STAMPS)/kernel/buddy.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
+$(STAMPS)/kernel/buddy.h.stamp: chapters/07-kalloc.nw
+$(STAMPS)/kernel/cpu.h.stamp: chapters/06-locks.nw chapters/10-proc.nw chapters/11-sched.nw
+$(STAMPS)/kernel/crash.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/09-trap.nw chapters/12-sync.nw
+$(STAMPS)/kernel/defs.h.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/05-testing.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/entry.S.stamp: chapters/02-boot.nw
-$(STAMPS)/kernel/kernel.ld.stamp: chapters/02-boot.nw
-$(STAMPS)/kernel/main.c.stamp: chapters/02-boot.nw
-$(STAMPS)/kernel/memlayout.h.stamp: chapters/02-boot.nw
-$(STAMPS)/kernel/param.h.stamp: chapters/02-boot.nw
-$(STAMPS)/kernel/power.c.stamp: chapters/02-boot.nw
-$(STAMPS)/kernel/riscv.h.stamp: chapters/02-boot.nw
-$(STAMPS)/kernel/start.c.stamp: chapters/02-boot.nw
+$(STAMPS)/kernel/errno.h.stamp: chapters/13-syscall.nw
+$(STAMPS)/kernel/errstr.c.stamp: chapters/13-syscall.nw
+$(STAMPS)/kernel/fcntl.h.stamp: chapters/13-syscall.nw
+$(STAMPS)/kernel/fdt.c.stamp: chapters/03-devtree.nw
+$(STAMPS)/kernel/fdt.h.stamp: chapters/03-devtree.nw
+$(STAMPS)/kernel/format.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw
+$(STAMPS)/kernel/initbin.S.stamp: chapters/10-proc.nw
+$(STAMPS)/kernel/kalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
+$(STAMPS)/kernel/kernel.ld.stamp: chapters/02-boot.nw chapters/04-printf.nw chapters/05-testing.nw chapters/09-trap.nw
+$(STAMPS)/kernel/kernelvec.S.stamp: chapters/09-trap.nw
+$(STAMPS)/kernel/kmalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
+$(STAMPS)/kernel/ktest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
+$(STAMPS)/kernel/ktest.h.stamp: chapters/05-testing.nw
+$(STAMPS)/kernel/main.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw
+$(STAMPS)/kernel/memlayout.h.stamp: chapters/02-boot.nw chapters/08-vm.nw
+$(STAMPS)/kernel/param.h.stamp: chapters/02-boot.nw chapters/06-locks.nw chapters/09-trap.nw chapters/10-proc.nw
+$(STAMPS)/kernel/plic.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
+$(STAMPS)/kernel/power.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
+$(STAMPS)/kernel/printf.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw
+$(STAMPS)/kernel/proc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw
+$(STAMPS)/kernel/proc.h.stamp: chapters/10-proc.nw
+$(STAMPS)/kernel/proctest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw
+$(STAMPS)/kernel/riscv.h.stamp: chapters/02-boot.nw chapters/04-printf.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw
+$(STAMPS)/kernel/schedtest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/11-sched.nw
+$(STAMPS)/kernel/sleeplock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
+$(STAMPS)/kernel/sleeplock.h.stamp: chapters/12-sync.nw
+$(STAMPS)/kernel/spinlock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
+$(STAMPS)/kernel/spinlock.h.stamp: chapters/06-locks.nw
+$(STAMPS)/kernel/start.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
+$(STAMPS)/kernel/string.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
+$(STAMPS)/kernel/swtch.S.stamp: chapters/11-sched.nw
+$(STAMPS)/kernel/sync.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
+$(STAMPS)/kernel/sync.h.stamp: chapters/12-sync.nw
+$(STAMPS)/kernel/synctest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
+$(STAMPS)/kernel/syscall.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw
+$(STAMPS)/kernel/syscalltest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/sysproc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/test/kalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
+$(STAMPS)/kernel/test/ktest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
+$(STAMPS)/kernel/test/spinlock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
+$(STAMPS)/kernel/trampoline.S.stamp: chapters/09-trap.nw
+$(STAMPS)/kernel/trap.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
+$(STAMPS)/kernel/trap.h.stamp: chapters/09-trap.nw
 $(STAMPS)/kernel/types.h.stamp: chapters/02-boot.nw
-$(STAMPS)/kernel/uart.c.stamp: chapters/02-boot.nw
+$(STAMPS)/kernel/uart.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
 $(STAMPS)/kernel/version.h.stamp: chapters/01-intro.nw
+$(STAMPS)/kernel/vm.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
+$(STAMPS)/kernel/vm.h.stamp: chapters/08-vm.nw
 $(STAMPS)/tests/01-intro.py.stamp: chapters/01-intro.nw
 $(STAMPS)/tests/02-boot.py.stamp: chapters/02-boot.nw
+$(STAMPS)/tests/03-devtree.py.stamp: chapters/03-devtree.nw
+$(STAMPS)/tests/04-printf.py.stamp: chapters/04-printf.nw
+$(STAMPS)/tests/05-testing.py.stamp: chapters/05-testing.nw
+$(STAMPS)/tests/06-locks.py.stamp: chapters/06-locks.nw
+$(STAMPS)/tests/07-kalloc.py.stamp: chapters/07-kalloc.nw
+$(STAMPS)/tests/08-vm.py.stamp: chapters/08-vm.nw
+$(STAMPS)/tests/09-trap.py.stamp: chapters/09-trap.nw
+$(STAMPS)/tests/10-proc.py.stamp: chapters/10-proc.nw
+$(STAMPS)/tests/11-sched.py.stamp: chapters/11-sched.nw
+$(STAMPS)/tests/12-sync.py.stamp: chapters/12-sync.nw
+$(STAMPS)/tests/13-syscall.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/tests/typed-address-cost.c.stamp: chapters/08-vm.nw
+$(STAMPS)/tests/typed-address-misuse.c.stamp: chapters/08-vm.nw
+$(STAMPS)/tools/gensyscalls.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/tools/mksymtab.py.stamp: chapters/04-printf.nw
+$(STAMPS)/user/initcode.c.stamp: chapters/10-proc.nw
+$(STAMPS)/user/initcode.ld.stamp: chapters/10-proc.nw
+$(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw
