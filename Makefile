@@ -269,8 +269,8 @@ FORCE:
 # user/usyscalls.h under build/src, and the book's reference table
 # build/book/syscall-table.tex.  The embedded first user program
 # (user/initcode.c) is compiled freestanding, linked at address 0 with
-# the stubs, flattened with objcopy and pulled into the kernel by the
-# .incbin in kernel/initbin.S.
+# the stubs and kernel/errstr.c, flattened with objcopy and pulled into
+# the kernel by the .incbin in kernel/initbin.S.
 OBJCOPY  := $(CROSS)objcopy
 SYSGEN   := $(SRC)/kernel/syscall.h $(SRC)/kernel/systable.h \
             $(SRC)/user/usys.S $(SRC)/user/usyscalls.h build/book/syscall-table.tex
@@ -285,21 +285,30 @@ $(SYSGEN): $(STAMPS)/syscalls.gen ;
 
 $(KOBJS) $(HOSTTESTS): | $(SYSGEN)
 build/book/book.pdf build/book/html/index.html: build/book/syscall-table.tex
+# pandoc, run by nw2html from the project root, looks for \input files
+# along TEXINPUTS, so the appendix's \input{syscall-table} finds the table.
+build/book/html/index.html: export TEXINPUTS := build/book:$(TEXINPUTS)
 
 UCFLAGS := -Wall -Werror -O2 -ffreestanding -fno-builtin -nostdlib \
            -fno-stack-protector -fno-pie -no-pie -mcmodel=medany -mno-relax \
            -march=rv64gc -mabi=lp64d -fno-asynchronous-unwind-tables -I$(SRC)
 
-build/initcode/initcode.o: $(SRC)/user/initcode.c $(SRC)/user/user.h | $(SYSGEN) $(TANGLED_SRC)
+build/initcode/initcode.o: $(SRC)/user/initcode.c $(SRC)/user/user.h $(SRC)/kernel/errno.h \
+                           $(SRC)/user/usyscalls.h | $(TANGLED_SRC)
 	@mkdir -p $(@D)
 	$(CC) $(UCFLAGS) -c -o $@ $<
 
-build/initcode/usys.o: $(SRC)/user/usys.S | $(SYSGEN)
+build/initcode/usys.o: $(SRC)/user/usys.S $(SRC)/kernel/syscall.h
 	@mkdir -p $(@D)
 	$(CC) $(UCFLAGS) -c -o $@ $<
 
-build/initcode/initcode.elf: build/initcode/initcode.o build/initcode/usys.o $(SRC)/user/initcode.ld
-	$(LD) -T $(SRC)/user/initcode.ld -o $@ build/initcode/initcode.o build/initcode/usys.o
+build/initcode/errstr.o: $(SRC)/kernel/errstr.c $(SRC)/kernel/errno.h
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -c -o $@ $<
+
+INITOBJS := build/initcode/initcode.o build/initcode/usys.o build/initcode/errstr.o
+build/initcode/initcode.elf: $(INITOBJS) $(SRC)/user/initcode.ld
+	$(LD) -T $(SRC)/user/initcode.ld -o $@ $(INITOBJS)
 
 build/initcode/initcode.bin: build/initcode/initcode.elf
 	$(OBJCOPY) -O binary $< $@

@@ -16,6 +16,7 @@ TANGLED = \
   kernel/bootinfo.h \
   kernel/buddy.c \
   kernel/buddy.h \
+  kernel/console.c \
   kernel/cpu.h \
   kernel/crash.c \
   kernel/defs.h \
@@ -58,6 +59,7 @@ TANGLED = \
   kernel/syscall.tbl \
   kernel/syscalltest.c \
   kernel/sysproc.c \
+  kernel/test/console.c \
   kernel/test/kalloc.c \
   kernel/test/ktest.c \
   kernel/test/spinlock.c \
@@ -82,6 +84,7 @@ TANGLED = \
   tests/11-sched.py \
   tests/12-sync.py \
   tests/13-syscall.py \
+  tests/14-console.py \
   tests/typed-address-cost.c \
   tests/typed-address-misuse.c \
   tools/gensyscalls.py \
@@ -103,9 +106,10 @@ $(STAMPS)/kernel/bootinfo.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
 $(STAMPS)/kernel/bootinfo.h.stamp: chapters/03-devtree.nw
 $(STAMPS)/kernel/buddy.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/buddy.h.stamp: chapters/07-kalloc.nw
+$(STAMPS)/kernel/console.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/14-console.nw
 $(STAMPS)/kernel/cpu.h.stamp: chapters/06-locks.nw chapters/10-proc.nw chapters/11-sched.nw
 $(STAMPS)/kernel/crash.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/09-trap.nw chapters/12-sync.nw
-$(STAMPS)/kernel/defs.h.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/05-testing.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/defs.h.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/05-testing.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/13-syscall.nw chapters/14-console.nw
 $(STAMPS)/kernel/entry.S.stamp: chapters/02-boot.nw
 $(STAMPS)/kernel/errno.h.stamp: chapters/13-syscall.nw
 $(STAMPS)/kernel/errstr.c.stamp: chapters/13-syscall.nw
@@ -120,7 +124,7 @@ $(STAMPS)/kernel/kernelvec.S.stamp: chapters/09-trap.nw
 $(STAMPS)/kernel/kmalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/ktest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
 $(STAMPS)/kernel/ktest.h.stamp: chapters/05-testing.nw
-$(STAMPS)/kernel/main.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw
+$(STAMPS)/kernel/main.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/14-console.nw
 $(STAMPS)/kernel/memlayout.h.stamp: chapters/02-boot.nw chapters/08-vm.nw
 $(STAMPS)/kernel/param.h.stamp: chapters/02-boot.nw chapters/06-locks.nw chapters/09-trap.nw chapters/10-proc.nw
 $(STAMPS)/kernel/plic.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
@@ -145,6 +149,7 @@ $(STAMPS)/kernel/syscall.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw cha
 $(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw
 $(STAMPS)/kernel/syscalltest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/sysproc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/test/console.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/14-console.nw
 $(STAMPS)/kernel/test/kalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/test/ktest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
 $(STAMPS)/kernel/test/spinlock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
@@ -152,7 +157,7 @@ $(STAMPS)/kernel/trampoline.S.stamp: chapters/09-trap.nw
 $(STAMPS)/kernel/trap.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
 $(STAMPS)/kernel/trap.h.stamp: chapters/09-trap.nw
 $(STAMPS)/kernel/types.h.stamp: chapters/02-boot.nw
-$(STAMPS)/kernel/uart.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
+$(STAMPS)/kernel/uart.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/14-console.nw
 $(STAMPS)/kernel/version.h.stamp: chapters/01-intro.nw
 $(STAMPS)/kernel/vm.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
 $(STAMPS)/kernel/vm.h.stamp: chapters/08-vm.nw
@@ -169,6 +174,7 @@ $(STAMPS)/tests/10-proc.py.stamp: chapters/10-proc.nw
 $(STAMPS)/tests/11-sched.py.stamp: chapters/11-sched.nw
 $(STAMPS)/tests/12-sync.py.stamp: chapters/12-sync.nw
 $(STAMPS)/tests/13-syscall.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/tests/14-console.py.stamp: chapters/14-console.nw
 $(STAMPS)/tests/typed-address-cost.c.stamp: chapters/08-vm.nw
 $(STAMPS)/tests/typed-address-misuse.c.stamp: chapters/08-vm.nw
 $(STAMPS)/tools/gensyscalls.py.stamp: chapters/13-syscall.nw
