@@ -14,11 +14,12 @@ receives a Test object `t`:
 Any failure raises TestFailure; the runner saves the transcript of every
 machine the test booted in build/test/.
 """
-import os, re, select, shlex, signal, subprocess, time
+import os, re, select, shlex, shutil, signal, subprocess, time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, "build")
 KERNEL = os.path.join(BUILD, "kernel", "kernel")
+FSIMG = os.path.join(BUILD, "fs.img")
 
 REGISTRY = []                       # (name, function, timeout) in load order
 
@@ -153,8 +154,13 @@ class Test:
     def __init__(self, name, slug, testdir):
         self.name, self.slug, self.testdir = name, slug, testdir
         self.machines = []
+        self.disks = []             # the image each machine booted with
 
-    def boot(self, cpus=1, args="", mem="128M", kernel=KERNEL, extra=()):
+    def boot(self, cpus=1, args="", mem="128M", kernel=KERNEL, extra=(),
+             disk=None):
+        """Start QEMU.  disk: a disk image to attach as virtio-blk device
+        0; by default a private copy of build/fs.img (when it exists), so
+        that no test sees another's changes; False for no disk."""
         if not os.path.exists(kernel):
             raise TestFailure(f"no kernel at {kernel}: the build failed")
         cmd = ["qemu-system-riscv64", "-machine", "virt", "-bios", "none",
@@ -162,10 +168,18 @@ class Test:
                "-display", "none", "-monitor", "none", "-serial", "stdio"]
         if args:
             cmd += ["-append", args]
-        cmd += list(extra)
         n = len(self.machines)
-        path = os.path.join(self.testdir,
-                            f"{self.slug}{'-' + str(n) if n else ''}.log")
+        stem = os.path.join(self.testdir, f"{self.slug}{'-' + str(n) if n else ''}")
+        if disk is None and os.path.exists(FSIMG):
+            disk = stem + ".img"
+            shutil.copyfile(FSIMG, disk)
+        if disk:
+            cmd += ["-global", "virtio-mmio.force-legacy=false",
+                    "-drive", f"file={disk},if=none,format=raw,id=x0",
+                    "-device", "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0"]
+        self.disks.append(disk)
+        cmd += list(extra)
+        path = stem + ".log"
         m = Machine(cmd, path)
         self.machines.append(m)
         return m
