@@ -15,14 +15,18 @@ DEPS     := build/deps.stamp
 
 .DEFAULT_GOAL := all
 .PHONY: all help deps doctor tangle check kernel qemu qemu-gdb gdb test \
-        test-full pdf html book test-book figures hosttests clean FORCE
+        test-full pdf html book test-book figures hosttests grade book-instructor \
+        check-exercises clean FORCE
 
 all: kernel
 
 help:
 	@echo "make qemu      build the kernel and boot it (CPUS=$(CPUS); Ctrl-a x quits)"
 	@echo "make test      check the book, build everything, run all tests"
-	@echo "make test-full the long tests too"
+	@echo "make test-full the long tests too, and check-exercises"
+	@echo "make grade     grade the exercises (EX=ID, CH=NN, GRADEFLAGS=TEXT)"
+	@echo "make book-instructor  the book with every solution after its exercise"
+	@echo "make check-exercises  graders fail on the student tree, pass on the solved one"
 	@echo "make book      the PDF (build/book/book.pdf) and HTML (build/book/html/)"
 	@echo "make pdf | html  one of the two"
 	@echo "make test-book render book pages in Chromium, check every link"
@@ -221,8 +225,8 @@ build/book/chapters.tex: $(CHAPTERS) | $(DEPS)
 	@mkdir -p $(@D)
 	noweave -n -index -latex $(CHAPTERS) > $@.tmp && mv $@.tmp $@
 
-build/book/book.pdf: build/book/chapters.tex $(BOOKTEX) $(FIGPDF)
-	cp $(BOOKTEX) build/book/
+build/book/book.pdf: build/book/chapters.tex $(BOOKTEX) $(FIGPDF) $(wildcard book/edition.tex)
+	cp $(BOOKTEX) $(wildcard book/edition.tex) build/book/
 	cd build/book && latexmk -g -pdf -interaction=nonstopmode -halt-on-error \
 	  -quiet book.tex >latexmk.out 2>&1 || { tail -40 latexmk.out; exit 1; }
 	@$(TOOLS)/texcheck build/book/book.log
@@ -232,6 +236,7 @@ pdf: build/book/book.pdf
 build/book/html/index.html: $(CHAPTERS) $(TOOLS)/nw2html $(wildcard book/html/*) book/preamble*.tex \
                             book/book.bib $(FIGSVG) | $(DEPS)
 	$(TOOLS)/nw2html -o build/book/html --bib book/book.bib \
+	  $(if $(wildcard book/edition.tex),--instructor) \
 	  --figures build/figures $(CHAPTERS)
 
 html: build/book/html/index.html
@@ -255,7 +260,34 @@ check: tangle.mk
 test: $(DEPS)
 	@$(TOOLS)/runtests
 
-test-full: test
+test-full: test check-exercises
+
+# ---------------------------------------------------------------- exercises
+# `make grade` runs the graders of the chapters' exercises (see the
+# testing chapter): EX=ID one exercise, CH=NN one chapter, GRADEFLAGS=TEXT
+# the checks whose titles contain TEXT, RESULTS=FILE the scores as JSON.
+GRADEARGS = $(if $(EX),--ex $(EX)) $(if $(CH),--ch $(CH)) \
+            $(if $(GRADEFLAGS),--title "$(GRADEFLAGS)") $(if $(RESULTS),--results $(RESULTS))
+
+grade: kernel hosttests
+	@$(TOOLS)/grade $(GRADEARGS)
+
+# The two editions made from this tree (book/tools/edition): the student
+# tree to hand out, and the instructor tree with every solution applied.
+build/student build/instructor: FORCE | $(DEPS)
+	@$(TOOLS)/edition $(notdir $@) $@
+
+book-instructor: build/instructor
+	@$(MAKE) --no-print-directory -C build/instructor book
+	@mkdir -p build/book
+	cp build/instructor/build/book/book.pdf build/book/book-instructor.pdf
+	rm -rf build/book/html-instructor
+	cp -r build/instructor/build/book/html build/book/html-instructor
+
+# Every grader fails on the student tree and passes on the instructor
+# tree, and no solution text appears in anything the student tree builds.
+check-exercises: build/student build/instructor
+	@$(TOOLS)/checkexercises build/student build/instructor
 
 clean:
 	rm -rf build .gdbinit

@@ -4,6 +4,9 @@
 # each rule below names the chapters that feed one file.
 
 TANGLED = \
+  grade/printf-precision.c \
+  grade/printf-precision.py \
+  grade/syscall-getcpu.py \
   hosttest/buddy.c \
   hosttest/errno.c \
   hosttest/fdt.c \
@@ -27,6 +30,7 @@ TANGLED = \
   kernel/fdt.c \
   kernel/fdt.h \
   kernel/format.c \
+  kernel/grade/getcpu.c \
   kernel/initbin.S \
   kernel/kalloc.c \
   kernel/kernel.ld \
@@ -94,6 +98,9 @@ TANGLED = \
   user/user.h \
 
 
+$(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
+$(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
+$(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/errno.c.stamp: chapters/13-syscall.nw
 $(STAMPS)/hosttest/fdt.c.stamp: chapters/03-devtree.nw
@@ -117,6 +124,7 @@ $(STAMPS)/kernel/fcntl.h.stamp: chapters/13-syscall.nw
 $(STAMPS)/kernel/fdt.c.stamp: chapters/03-devtree.nw
 $(STAMPS)/kernel/fdt.h.stamp: chapters/03-devtree.nw
 $(STAMPS)/kernel/format.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw
+$(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/initbin.S.stamp: chapters/10-proc.nw
 $(STAMPS)/kernel/kalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/kernel.ld.stamp: chapters/02-boot.nw chapters/04-printf.nw chapters/05-testing.nw chapters/09-trap.nw
