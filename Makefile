@@ -284,6 +284,13 @@ book-instructor: build/instructor
 	rm -rf build/book/html-instructor
 	cp -r build/instructor/build/book/html build/book/html-instructor
 
+# The instructors' appendix lists the exercises from a generated table.
+build/book/exercise-table.tex: $(CHAPTERS) $(TOOLS)/exercisetable
+	@mkdir -p $(@D)
+	$(TOOLS)/exercisetable $(CHAPTERS) > $@.tmp && mv $@.tmp $@
+
+build/book/book.pdf build/book/html/index.html: build/book/exercise-table.tex
+
 # Every grader fails on the student tree and passes on the instructor
 # tree, and no solution text appears in anything the student tree builds.
 check-exercises: build/student build/instructor
