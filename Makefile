@@ -284,6 +284,16 @@ book-instructor: build/instructor
 	rm -rf build/book/html-instructor
 	cp -r build/instructor/build/book/html build/book/html-instructor
 
+# The reference appendix's tables are computed from the tangled headers.
+REFTABLES := $(addprefix build/book/reference-,errors.tex trapframe.tex \
+             trapframe-size.tex memlayout.tex params.tex)
+$(REFTABLES): $(TOOLS)/mkreference $(addprefix $(SRC)/kernel/,errno.h trap.h \
+              memlayout.h param.h types.h riscv.h)
+	@mkdir -p build/book
+	$(TOOLS)/mkreference $(SRC) build/book
+
+build/book/book.pdf build/book/html/index.html: $(REFTABLES)
+
 # The instructors' appendix lists the exercises from a generated table.
 build/book/exercise-table.tex: $(CHAPTERS) $(TOOLS)/exercisetable
 	@mkdir -p $(@D)
