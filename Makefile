@@ -184,10 +184,13 @@ kernel qemu qemu-gdb: build/kernel/ksymtab.ok
 # ---------------------------------------------------------------- run
 QEMU     := qemu-system-riscv64
 QEMUOPTS  = -machine virt -bios none -kernel $(KERNEL) -m $(MEM) \
-            -smp $(CPUS) -nographic $(if $(CMDLINE),-append "$(CMDLINE)")
+            -smp $(CPUS) -nographic $(if $(CMDLINE),-append "$(CMDLINE)") \
+            -global virtio-mmio.force-legacy=false \
+            -drive file=build/fs.img,if=none,format=raw,id=x0 \
+            -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
 GDBPORT  := $(shell expr `id -u` % 5000 + 25000)
 
-qemu: $(KERNEL)
+qemu: $(KERNEL) build/fs.img
 	$(QEMU) $(QEMUOPTS)
 
 .gdbinit: FORCE
@@ -195,7 +198,7 @@ qemu: $(KERNEL)
 	  'file $(KERNEL)' 'target remote 127.0.0.1:$(GDBPORT)' \
 	  'break main' 'echo type c to run to main\n' > $@
 
-qemu-gdb: $(KERNEL) .gdbinit
+qemu-gdb: $(KERNEL) .gdbinit build/fs.img
 	@echo "*** now run 'make gdb' (gdb-multiarch) in another window" 1>&2
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
 
@@ -253,7 +256,7 @@ test-book: book
 # ---------------------------------------------------------------- tests
 check: tangle.mk
 	@$(TOOLS)/nwcheck tangle.mk $(CHAPTERS)
-	@$(MAKE) --no-print-directory kernel hosttests
+	@$(MAKE) --no-print-directory kernel hosttests fsimg
 	@$(MAKE) --no-print-directory book
 	@$(TOOLS)/linkcheck build/book/html
 
@@ -363,3 +366,59 @@ build/initcode/initcode.bin: build/initcode/initcode.elf
 	$(OBJCOPY) -O binary $< $@
 
 build/kernel/initbin.o: build/initcode/initcode.bin
+
+# ---------------------------------------------------------------- user programs and the file-system image
+# Owned by chapters 21-mkfs.nw and 22-shell.nw (writer S5).
+# Convention for tangled user code:
+#   user/lib/*.c     the user library, linked into every program;
+#   user/NAME.c      a program, linked at address 0 with user/user.ld and
+#                    installed in the image as /NAME;
+#   user/initcode.c  not a program: chapter 10's embedded first process;
+#   etc/NAME         a text file installed in the image as /etc/NAME.
+# Every program is linked with the whole library, the system-call stubs
+# (user/usys.S) and kernel/errstr.c.  mkfs and fsck are host programs;
+# `make fsimg` builds build/fs.img, which `make qemu` and every test boot.
+ULIBSRC  := $(filter user/lib/%.c,$(TANGLED))
+UPROGSRC := $(filter-out user/lib/% user/initcode.c,$(filter user/%.c,$(TANGLED)))
+ULIBOBJS := $(addprefix build/,$(ULIBSRC:.c=.o)) build/user/usys.o build/user/errstr.o
+UPROGS   := $(addprefix build/,$(basename $(UPROGSRC)))
+ETCFILES := $(filter etc/%,$(TANGLED))
+MKFS     := build/mkfs/mkfs
+FSCK     := build/mkfs/fsck
+.PHONY: fsimg uprogs fsck
+
+build/user/%.o: $(SRC)/user/%.c | $(TANGLED_SRC) $(SYSGEN)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -MMD -MP -c -o $@ $<
+
+build/user/usys.o: $(SRC)/user/usys.S $(SRC)/kernel/syscall.h
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -c -o $@ $<
+
+build/user/errstr.o: $(SRC)/kernel/errstr.c $(SRC)/kernel/errno.h
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -c -o $@ $<
+
+$(UPROGS): build/user/%: build/user/%.o $(ULIBOBJS) $(SRC)/user/user.ld
+	$(LD) -z max-page-size=4096 -T $(SRC)/user/user.ld -o $@ $< $(ULIBOBJS)
+
+uprogs: $(UPROGS)
+
+-include $(patsubst %,build/%.d,$(basename $(ULIBSRC) $(UPROGSRC)))
+
+build/mkfs/%: $(SRC)/mkfs/%.c | $(TANGLED_SRC)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ $<
+
+-include build/mkfs/mkfs.d build/mkfs/fsck.d
+
+# The image is written under a temporary name and renamed, so that a
+# failed mkfs never leaves a half-made build/fs.img behind.
+build/fs.img: $(MKFS) $(FSCK) $(UPROGS) $(addprefix $(SRC)/,$(ETCFILES))
+	$(MKFS) $@.tmp $(UPROGS) $(foreach f,$(ETCFILES),/$(f)=$(SRC)/$(f))
+	$(FSCK) $@.tmp
+	mv $@.tmp $@
+
+fsimg: build/fs.img
+
+fsck: $(FSCK)

@@ -4,43 +4,61 @@
 # each rule below names the chapters that feed one file.
 
 TANGLED = \
+  etc/motd \
+  etc/paths \
   grade/printf-precision.c \
   grade/printf-precision.py \
   grade/syscall-getcpu.py \
   hosttest/buddy.c \
+  hosttest/ckernel.c \
   hosttest/errno.c \
   hosttest/fdt.c \
+  hosttest/fs.c \
   hosttest/hosttest.h \
   hosttest/kmalloc.c \
   hosttest/ktest.c \
   hosttest/printf.c \
   hosttest/syscalls.c \
+  kernel/bio.c \
   kernel/bootinfo.c \
   kernel/bootinfo.h \
   kernel/buddy.c \
   kernel/buddy.h \
+  kernel/buf.h \
   kernel/console.c \
   kernel/cpu.h \
   kernel/crash.c \
   kernel/defs.h \
+  kernel/elf.h \
   kernel/entry.S \
   kernel/errno.h \
   kernel/errstr.c \
+  kernel/exec.c \
+  kernel/exectest.c \
   kernel/fcntl.h \
   kernel/fdt.c \
   kernel/fdt.h \
+  kernel/file.c \
+  kernel/file.h \
+  kernel/filetest.c \
   kernel/format.c \
+  kernel/fs.c \
+  kernel/fs.h \
+  kernel/fstest.c \
   kernel/grade/getcpu.c \
   kernel/initbin.S \
+  kernel/inode.h \
   kernel/kalloc.c \
   kernel/kernel.ld \
   kernel/kernelvec.S \
   kernel/kmalloc.c \
   kernel/ktest.c \
   kernel/ktest.h \
+  kernel/log.c \
   kernel/main.c \
   kernel/memlayout.h \
   kernel/param.h \
+  kernel/pipe.c \
   kernel/plic.c \
   kernel/power.c \
   kernel/printf.c \
@@ -54,6 +72,7 @@ TANGLED = \
   kernel/spinlock.c \
   kernel/spinlock.h \
   kernel/start.c \
+  kernel/stat.h \
   kernel/string.c \
   kernel/swtch.S \
   kernel/sync.c \
@@ -62,7 +81,9 @@ TANGLED = \
   kernel/syscall.c \
   kernel/syscall.tbl \
   kernel/syscalltest.c \
+  kernel/sysfile.c \
   kernel/sysproc.c \
+  kernel/test/ckernel.c \
   kernel/test/console.c \
   kernel/test/kalloc.c \
   kernel/test/ktest.c \
@@ -73,8 +94,13 @@ TANGLED = \
   kernel/types.h \
   kernel/uart.c \
   kernel/version.h \
+  kernel/virtio.c \
+  kernel/virtio.h \
+  kernel/virtio_disk.c \
   kernel/vm.c \
   kernel/vm.h \
+  mkfs/fsck.c \
+  mkfs/mkfs.c \
   tests/01-intro.py \
   tests/02-boot.py \
   tests/03-devtree.py \
@@ -89,57 +115,96 @@ TANGLED = \
   tests/12-sync.py \
   tests/13-syscall.py \
   tests/14-console.py \
+  tests/15-virtio.py \
+  tests/16-bio.py \
+  tests/17-log.py \
+  tests/18-fs.py \
+  tests/19-file.py \
+  tests/20-exec.py \
+  tests/21-mkfs.py \
+  tests/22-shell.py \
+  tests/93-ckernel.py \
   tests/typed-address-cost.c \
   tests/typed-address-misuse.c \
   tools/gensyscalls.py \
   tools/mksymtab.py \
+  user/cat.c \
+  user/echo.c \
+  user/fstests.c \
+  user/init.c \
   user/initcode.c \
   user/initcode.ld \
+  user/lib/malloc.c \
+  user/lib/printf.c \
+  user/lib/ulib.c \
+  user/ls.c \
+  user/mkdir.c \
+  user/sh.c \
   user/user.h \
+  user/user.ld \
+  user/wc.c \
 
 
+$(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
+$(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
+$(STAMPS)/hosttest/ckernel.c.stamp: chapters/93-ckernel.nw
 $(STAMPS)/hosttest/errno.c.stamp: chapters/13-syscall.nw
 $(STAMPS)/hosttest/fdt.c.stamp: chapters/03-devtree.nw
+$(STAMPS)/hosttest/fs.c.stamp: chapters/07-kalloc.nw chapters/18-fs.nw
 $(STAMPS)/hosttest/hosttest.h.stamp: chapters/05-testing.nw
 $(STAMPS)/hosttest/kmalloc.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ktest.c.stamp: chapters/05-testing.nw
 $(STAMPS)/hosttest/printf.c.stamp: chapters/04-printf.nw
 $(STAMPS)/hosttest/syscalls.c.stamp: chapters/13-syscall.nw
+$(STAMPS)/kernel/bio.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/16-bio.nw
 $(STAMPS)/kernel/bootinfo.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
 $(STAMPS)/kernel/bootinfo.h.stamp: chapters/03-devtree.nw
 $(STAMPS)/kernel/buddy.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/buddy.h.stamp: chapters/07-kalloc.nw
+$(STAMPS)/kernel/buf.h.stamp: chapters/16-bio.nw
 $(STAMPS)/kernel/console.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/14-console.nw
 $(STAMPS)/kernel/cpu.h.stamp: chapters/06-locks.nw chapters/10-proc.nw chapters/11-sched.nw
 $(STAMPS)/kernel/crash.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/09-trap.nw chapters/12-sync.nw
-$(STAMPS)/kernel/defs.h.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/05-testing.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/13-syscall.nw chapters/14-console.nw
+$(STAMPS)/kernel/defs.h.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/05-testing.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/13-syscall.nw chapters/14-console.nw chapters/15-virtio.nw chapters/16-bio.nw chapters/17-log.nw chapters/18-fs.nw chapters/19-file.nw chapters/20-exec.nw
+$(STAMPS)/kernel/elf.h.stamp: chapters/20-exec.nw
 $(STAMPS)/kernel/entry.S.stamp: chapters/02-boot.nw
 $(STAMPS)/kernel/errno.h.stamp: chapters/13-syscall.nw
 $(STAMPS)/kernel/errstr.c.stamp: chapters/13-syscall.nw
-$(STAMPS)/kernel/fcntl.h.stamp: chapters/13-syscall.nw
+$(STAMPS)/kernel/exec.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/20-exec.nw
+$(STAMPS)/kernel/exectest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/20-exec.nw
+$(STAMPS)/kernel/fcntl.h.stamp: chapters/13-syscall.nw chapters/19-file.nw
 $(STAMPS)/kernel/fdt.c.stamp: chapters/03-devtree.nw
 $(STAMPS)/kernel/fdt.h.stamp: chapters/03-devtree.nw
+$(STAMPS)/kernel/file.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
+$(STAMPS)/kernel/file.h.stamp: chapters/19-file.nw
+$(STAMPS)/kernel/filetest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
 $(STAMPS)/kernel/format.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw
+$(STAMPS)/kernel/fs.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
+$(STAMPS)/kernel/fs.h.stamp: chapters/18-fs.nw
+$(STAMPS)/kernel/fstest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/initbin.S.stamp: chapters/10-proc.nw
+$(STAMPS)/kernel/inode.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/kalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/kernel.ld.stamp: chapters/02-boot.nw chapters/04-printf.nw chapters/05-testing.nw chapters/09-trap.nw
 $(STAMPS)/kernel/kernelvec.S.stamp: chapters/09-trap.nw
 $(STAMPS)/kernel/kmalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/ktest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
 $(STAMPS)/kernel/ktest.h.stamp: chapters/05-testing.nw
-$(STAMPS)/kernel/main.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/14-console.nw
+$(STAMPS)/kernel/log.c.stamp: chapters/17-log.nw
+$(STAMPS)/kernel/main.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/14-console.nw chapters/15-virtio.nw chapters/16-bio.nw chapters/19-file.nw
 $(STAMPS)/kernel/memlayout.h.stamp: chapters/02-boot.nw chapters/08-vm.nw
-$(STAMPS)/kernel/param.h.stamp: chapters/02-boot.nw chapters/06-locks.nw chapters/09-trap.nw chapters/10-proc.nw
+$(STAMPS)/kernel/param.h.stamp: chapters/02-boot.nw chapters/06-locks.nw chapters/09-trap.nw chapters/10-proc.nw chapters/16-bio.nw chapters/17-log.nw chapters/18-fs.nw chapters/19-file.nw chapters/20-exec.nw chapters/21-mkfs.nw
+$(STAMPS)/kernel/pipe.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
 $(STAMPS)/kernel/plic.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
 $(STAMPS)/kernel/power.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
 $(STAMPS)/kernel/printf.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw
-$(STAMPS)/kernel/proc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw
-$(STAMPS)/kernel/proc.h.stamp: chapters/10-proc.nw
+$(STAMPS)/kernel/proc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/18-fs.nw chapters/19-file.nw
+$(STAMPS)/kernel/proc.h.stamp: chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
 $(STAMPS)/kernel/proctest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw
 $(STAMPS)/kernel/riscv.h.stamp: chapters/02-boot.nw chapters/04-printf.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw
 $(STAMPS)/kernel/schedtest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/11-sched.nw
@@ -148,6 +213,7 @@ $(STAMPS)/kernel/sleeplock.h.stamp: chapters/12-sync.nw
 $(STAMPS)/kernel/spinlock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
 $(STAMPS)/kernel/spinlock.h.stamp: chapters/06-locks.nw
 $(STAMPS)/kernel/start.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
+$(STAMPS)/kernel/stat.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/string.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
 $(STAMPS)/kernel/swtch.S.stamp: chapters/11-sched.nw
 $(STAMPS)/kernel/sync.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
@@ -156,7 +222,9 @@ $(STAMPS)/kernel/synctest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw ch
 $(STAMPS)/kernel/syscall.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw
 $(STAMPS)/kernel/syscalltest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/sysfile.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
 $(STAMPS)/kernel/sysproc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/test/ckernel.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/93-ckernel.nw
 $(STAMPS)/kernel/test/console.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/14-console.nw
 $(STAMPS)/kernel/test/kalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/test/ktest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
@@ -167,8 +235,13 @@ $(STAMPS)/kernel/trap.h.stamp: chapters/09-trap.nw
 $(STAMPS)/kernel/types.h.stamp: chapters/02-boot.nw
 $(STAMPS)/kernel/uart.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/14-console.nw
 $(STAMPS)/kernel/version.h.stamp: chapters/01-intro.nw
+$(STAMPS)/kernel/virtio.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/15-virtio.nw
+$(STAMPS)/kernel/virtio.h.stamp: chapters/15-virtio.nw
+$(STAMPS)/kernel/virtio_disk.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/15-virtio.nw
 $(STAMPS)/kernel/vm.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
 $(STAMPS)/kernel/vm.h.stamp: chapters/08-vm.nw
+$(STAMPS)/mkfs/fsck.c.stamp: chapters/21-mkfs.nw
+$(STAMPS)/mkfs/mkfs.c.stamp: chapters/21-mkfs.nw
 $(STAMPS)/tests/01-intro.py.stamp: chapters/01-intro.nw
 $(STAMPS)/tests/02-boot.py.stamp: chapters/02-boot.nw
 $(STAMPS)/tests/03-devtree.py.stamp: chapters/03-devtree.nw
@@ -183,10 +256,31 @@ $(STAMPS)/tests/11-sched.py.stamp: chapters/11-sched.nw
 $(STAMPS)/tests/12-sync.py.stamp: chapters/12-sync.nw
 $(STAMPS)/tests/13-syscall.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/tests/14-console.py.stamp: chapters/14-console.nw
+$(STAMPS)/tests/15-virtio.py.stamp: chapters/15-virtio.nw
+$(STAMPS)/tests/16-bio.py.stamp: chapters/16-bio.nw
+$(STAMPS)/tests/17-log.py.stamp: chapters/17-log.nw
+$(STAMPS)/tests/18-fs.py.stamp: chapters/18-fs.nw
+$(STAMPS)/tests/19-file.py.stamp: chapters/19-file.nw
+$(STAMPS)/tests/20-exec.py.stamp: chapters/20-exec.nw
+$(STAMPS)/tests/21-mkfs.py.stamp: chapters/21-mkfs.nw
+$(STAMPS)/tests/22-shell.py.stamp: chapters/22-shell.nw
+$(STAMPS)/tests/93-ckernel.py.stamp: chapters/93-ckernel.nw
 $(STAMPS)/tests/typed-address-cost.c.stamp: chapters/08-vm.nw
 $(STAMPS)/tests/typed-address-misuse.c.stamp: chapters/08-vm.nw
 $(STAMPS)/tools/gensyscalls.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/tools/mksymtab.py.stamp: chapters/04-printf.nw
-$(STAMPS)/user/initcode.c.stamp: chapters/10-proc.nw
+$(STAMPS)/user/cat.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/init.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/initcode.c.stamp: chapters/10-proc.nw chapters/22-shell.nw
 $(STAMPS)/user/initcode.ld.stamp: chapters/10-proc.nw
-$(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw
+$(STAMPS)/user/lib/malloc.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/lib/printf.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/lib/ulib.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/ls.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/mkdir.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/sh.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw
+$(STAMPS)/user/user.ld.stamp: chapters/22-shell.nw
+$(STAMPS)/user/wc.c.stamp: chapters/22-shell.nw
