@@ -263,7 +263,12 @@ check: tangle.mk
 test: $(DEPS)
 	@$(TOOLS)/runtests
 
-test-full: test check-exercises
+# The long runs: every test with the ones that take minutes switched on
+# (the 33 MiB file of fstests, the full usertests and the stress run),
+# then the proof of the exercise graders.
+test-full: $(DEPS)
+	@FSTESTS_BIG=1 USERTESTS_FULL=1 $(TOOLS)/runtests
+	@$(MAKE) --no-print-directory check-exercises
 
 # ---------------------------------------------------------------- exercises
 # `make grade` runs the graders of the chapters' exercises (see the
