@@ -4,6 +4,9 @@
 # each rule below names the chapters that feed one file.
 
 TANGLED = \
+  etc/lisp/counter.l \
+  etc/lisp/fact.l \
+  etc/lisp/map.l \
   etc/motd \
   etc/paths \
   grade/printf-precision.c \
@@ -49,6 +52,7 @@ TANGLED = \
   kernel/initbin.S \
   kernel/inode.h \
   kernel/kalloc.c \
+  kernel/kcounters.h \
   kernel/kernel.ld \
   kernel/kernelvec.S \
   kernel/kmalloc.c \
@@ -64,6 +68,7 @@ TANGLED = \
   kernel/printf.c \
   kernel/proc.c \
   kernel/proc.h \
+  kernel/procinfo.h \
   kernel/proctest.c \
   kernel/riscv.h \
   kernel/schedtest.c \
@@ -82,7 +87,9 @@ TANGLED = \
   kernel/syscall.tbl \
   kernel/syscalltest.c \
   kernel/sysfile.c \
+  kernel/syskcounters.c \
   kernel/sysproc.c \
+  kernel/sysps.c \
   kernel/test/ckernel.c \
   kernel/test/console.c \
   kernel/test/kalloc.c \
@@ -123,28 +130,49 @@ TANGLED = \
   tests/20-exec.py \
   tests/21-mkfs.py \
   tests/22-shell.py \
+  tests/24-programs.py \
+  tests/25-usertests.py \
+  tests/26-lisp.py \
   tests/93-ckernel.py \
   tests/typed-address-cost.c \
   tests/typed-address-misuse.c \
   tools/gensyscalls.py \
   tools/mksymtab.py \
   user/cat.c \
+  user/clear.c \
+  user/cp.c \
   user/echo.c \
   user/fstests.c \
+  user/grep.c \
+  user/head.c \
   user/init.c \
   user/initcode.c \
   user/initcode.ld \
+  user/kill.c \
   user/lib/malloc.c \
+  user/lib/path.c \
   user/lib/printf.c \
   user/lib/ulib.c \
+  user/lisp.c \
+  user/ln.c \
   user/ls.c \
   user/mkdir.c \
+  user/mv.c \
+  user/ps.c \
+  user/rm.c \
   user/sh.c \
+  user/sleep.c \
+  user/stress.c \
+  user/touch.c \
   user/user.h \
   user/user.ld \
+  user/usertests.c \
   user/wc.c \
 
 
+$(STAMPS)/etc/lisp/counter.l.stamp: chapters/26-lisp.nw
+$(STAMPS)/etc/lisp/fact.l.stamp: chapters/26-lisp.nw
+$(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
@@ -169,7 +197,7 @@ $(STAMPS)/kernel/buf.h.stamp: chapters/16-bio.nw
 $(STAMPS)/kernel/console.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/14-console.nw
 $(STAMPS)/kernel/cpu.h.stamp: chapters/06-locks.nw chapters/10-proc.nw chapters/11-sched.nw
 $(STAMPS)/kernel/crash.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/09-trap.nw chapters/12-sync.nw
-$(STAMPS)/kernel/defs.h.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/05-testing.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/13-syscall.nw chapters/14-console.nw chapters/15-virtio.nw chapters/16-bio.nw chapters/17-log.nw chapters/18-fs.nw chapters/19-file.nw chapters/20-exec.nw
+$(STAMPS)/kernel/defs.h.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/05-testing.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/13-syscall.nw chapters/14-console.nw chapters/15-virtio.nw chapters/16-bio.nw chapters/17-log.nw chapters/18-fs.nw chapters/19-file.nw chapters/20-exec.nw chapters/25-usertests.nw
 $(STAMPS)/kernel/elf.h.stamp: chapters/20-exec.nw
 $(STAMPS)/kernel/entry.S.stamp: chapters/02-boot.nw
 $(STAMPS)/kernel/errno.h.stamp: chapters/13-syscall.nw
@@ -190,6 +218,7 @@ $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.n
 $(STAMPS)/kernel/initbin.S.stamp: chapters/10-proc.nw
 $(STAMPS)/kernel/inode.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/kalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
+$(STAMPS)/kernel/kcounters.h.stamp: chapters/25-usertests.nw
 $(STAMPS)/kernel/kernel.ld.stamp: chapters/02-boot.nw chapters/04-printf.nw chapters/05-testing.nw chapters/09-trap.nw
 $(STAMPS)/kernel/kernelvec.S.stamp: chapters/09-trap.nw
 $(STAMPS)/kernel/kmalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
@@ -205,6 +234,7 @@ $(STAMPS)/kernel/power.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
 $(STAMPS)/kernel/printf.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw
 $(STAMPS)/kernel/proc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/18-fs.nw chapters/19-file.nw
 $(STAMPS)/kernel/proc.h.stamp: chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
+$(STAMPS)/kernel/procinfo.h.stamp: chapters/24-programs.nw
 $(STAMPS)/kernel/proctest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw
 $(STAMPS)/kernel/riscv.h.stamp: chapters/02-boot.nw chapters/04-printf.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw
 $(STAMPS)/kernel/schedtest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/11-sched.nw
@@ -220,10 +250,12 @@ $(STAMPS)/kernel/sync.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapte
 $(STAMPS)/kernel/sync.h.stamp: chapters/12-sync.nw
 $(STAMPS)/kernel/synctest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
 $(STAMPS)/kernel/syscall.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
-$(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw
-$(STAMPS)/kernel/syscalltest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw chapters/24-programs.nw chapters/25-usertests.nw
+$(STAMPS)/kernel/syscalltest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw chapters/24-programs.nw
 $(STAMPS)/kernel/sysfile.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
+$(STAMPS)/kernel/syskcounters.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/25-usertests.nw
 $(STAMPS)/kernel/sysproc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/sysps.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/24-programs.nw
 $(STAMPS)/kernel/test/ckernel.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/93-ckernel.nw
 $(STAMPS)/kernel/test/console.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/14-console.nw
 $(STAMPS)/kernel/test/kalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
@@ -264,23 +296,41 @@ $(STAMPS)/tests/19-file.py.stamp: chapters/19-file.nw
 $(STAMPS)/tests/20-exec.py.stamp: chapters/20-exec.nw
 $(STAMPS)/tests/21-mkfs.py.stamp: chapters/21-mkfs.nw
 $(STAMPS)/tests/22-shell.py.stamp: chapters/22-shell.nw
+$(STAMPS)/tests/24-programs.py.stamp: chapters/24-programs.nw
+$(STAMPS)/tests/25-usertests.py.stamp: chapters/25-usertests.nw
+$(STAMPS)/tests/26-lisp.py.stamp: chapters/26-lisp.nw
 $(STAMPS)/tests/93-ckernel.py.stamp: chapters/93-ckernel.nw
 $(STAMPS)/tests/typed-address-cost.c.stamp: chapters/08-vm.nw
 $(STAMPS)/tests/typed-address-misuse.c.stamp: chapters/08-vm.nw
 $(STAMPS)/tools/gensyscalls.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/tools/mksymtab.py.stamp: chapters/04-printf.nw
 $(STAMPS)/user/cat.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/clear.c.stamp: chapters/24-programs.nw
+$(STAMPS)/user/cp.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
+$(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/init.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/initcode.c.stamp: chapters/10-proc.nw chapters/22-shell.nw
 $(STAMPS)/user/initcode.ld.stamp: chapters/10-proc.nw
+$(STAMPS)/user/kill.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/lib/malloc.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/lib/path.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/lib/printf.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/lib/ulib.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/lisp.c.stamp: chapters/26-lisp.nw
+$(STAMPS)/user/ln.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/ls.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/mkdir.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/mv.c.stamp: chapters/24-programs.nw
+$(STAMPS)/user/ps.c.stamp: chapters/24-programs.nw
+$(STAMPS)/user/rm.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/sh.c.stamp: chapters/22-shell.nw
-$(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw
+$(STAMPS)/user/sleep.c.stamp: chapters/24-programs.nw
+$(STAMPS)/user/stress.c.stamp: chapters/25-usertests.nw
+$(STAMPS)/user/touch.c.stamp: chapters/24-programs.nw
+$(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw chapters/24-programs.nw
 $(STAMPS)/user/user.ld.stamp: chapters/22-shell.nw
+$(STAMPS)/user/usertests.c.stamp: chapters/25-usertests.nw
 $(STAMPS)/user/wc.c.stamp: chapters/22-shell.nw
