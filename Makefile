@@ -355,15 +355,9 @@ build/initcode/initcode.o: $(SRC)/user/initcode.c $(SRC)/user/user.h $(SRC)/kern
 	@mkdir -p $(@D)
 	$(CC) $(UCFLAGS) -c -o $@ $<
 
-build/initcode/usys.o: $(SRC)/user/usys.S $(SRC)/kernel/syscall.h
-	@mkdir -p $(@D)
-	$(CC) $(UCFLAGS) -c -o $@ $<
-
-build/initcode/errstr.o: $(SRC)/kernel/errstr.c $(SRC)/kernel/errno.h
-	@mkdir -p $(@D)
-	$(CC) $(UCFLAGS) -c -o $@ $<
-
-INITOBJS := build/initcode/initcode.o build/initcode/usys.o build/initcode/errstr.o
+# The stubs and the error messages are the user programs' own objects
+# (built by the rules of the user-programs section below).
+INITOBJS := build/initcode/initcode.o build/user/usys.o build/user/errstr.o
 build/initcode/initcode.elf: $(INITOBJS) $(SRC)/user/initcode.ld
 	$(LD) -T $(SRC)/user/initcode.ld -o $@ $(INITOBJS)
 
