@@ -244,7 +244,10 @@ build/book/html/index.html: $(CHAPTERS) $(TOOLS)/nw2html $(wildcard book/html/*)
 
 html: build/book/html/index.html
 
-book: pdf html
+# The PDF (three LaTeX passes) and the HTML are independent: build them
+# side by side, so that the book takes as long as the PDF alone.
+book:
+	@$(MAKE) --no-print-directory -j2 pdf html
 
 # Render chosen pages in a real browser (Debian's Chromium, installed on
 # demand) and check every internal link and anchor of the HTML book.
@@ -332,7 +335,9 @@ OBJCOPY  := $(CROSS)objcopy
 SYSGEN   := $(SRC)/kernel/syscall.h $(SRC)/kernel/systable.h \
             $(SRC)/user/usys.S $(SRC)/user/usyscalls.h build/book/syscall-table.tex
 
-$(STAMPS)/syscalls.gen: $(SRC)/tools/gensyscalls.py $(SRC)/kernel/syscall.tbl
+# A missing output (say, after rm -rf build/book) makes the stamp stale.
+$(STAMPS)/syscalls.gen: $(SRC)/tools/gensyscalls.py $(SRC)/kernel/syscall.tbl \
+                        $(if $(filter-out $(wildcard $(SYSGEN)),$(SYSGEN)),FORCE)
 	@mkdir -p $(@D) build/book
 	python3 $(SRC)/tools/gensyscalls.py $(SRC)/kernel/syscall.tbl $(SRC) \
 	  build/book/syscall-table.tex
