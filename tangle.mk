@@ -133,6 +133,7 @@ TANGLED = \
   tests/24-programs.py \
   tests/25-usertests.py \
   tests/26-lisp.py \
+  tests/27-walkthroughs.py \
   tests/93-ckernel.py \
   tests/typed-address-cost.c \
   tests/typed-address-misuse.c \
@@ -167,6 +168,12 @@ TANGLED = \
   user/user.h \
   user/user.ld \
   user/usertests.c \
+  user/walk-console.c \
+  user/walk-exec.c \
+  user/walk-fork.c \
+  user/walk-getpid.c \
+  user/walk-preempt.c \
+  user/walk-write.c \
   user/wc.c \
 
 
@@ -299,6 +306,7 @@ $(STAMPS)/tests/22-shell.py.stamp: chapters/22-shell.nw
 $(STAMPS)/tests/24-programs.py.stamp: chapters/24-programs.nw
 $(STAMPS)/tests/25-usertests.py.stamp: chapters/25-usertests.nw
 $(STAMPS)/tests/26-lisp.py.stamp: chapters/26-lisp.nw
+$(STAMPS)/tests/27-walkthroughs.py.stamp: chapters/27-walkthroughs.nw
 $(STAMPS)/tests/93-ckernel.py.stamp: chapters/93-ckernel.nw
 $(STAMPS)/tests/typed-address-cost.c.stamp: chapters/08-vm.nw
 $(STAMPS)/tests/typed-address-misuse.c.stamp: chapters/08-vm.nw
@@ -333,4 +341,10 @@ $(STAMPS)/user/touch.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw chapters/24-programs.nw
 $(STAMPS)/user/user.ld.stamp: chapters/22-shell.nw
 $(STAMPS)/user/usertests.c.stamp: chapters/25-usertests.nw
+$(STAMPS)/user/walk-console.c.stamp: chapters/27-walkthroughs.nw
+$(STAMPS)/user/walk-exec.c.stamp: chapters/27-walkthroughs.nw
+$(STAMPS)/user/walk-fork.c.stamp: chapters/27-walkthroughs.nw
+$(STAMPS)/user/walk-getpid.c.stamp: chapters/27-walkthroughs.nw
+$(STAMPS)/user/walk-preempt.c.stamp: chapters/27-walkthroughs.nw
+$(STAMPS)/user/walk-write.c.stamp: chapters/27-walkthroughs.nw
 $(STAMPS)/user/wc.c.stamp: chapters/22-shell.nw
