@@ -86,6 +86,7 @@ TANGLED = \
   kernel/syscall.c \
   kernel/syscall.tbl \
   kernel/syscalltest.c \
+  kernel/sysclock.c \
   kernel/sysfile.c \
   kernel/syskcounters.c \
   kernel/sysproc.c \
@@ -104,6 +105,7 @@ TANGLED = \
   kernel/virtio.c \
   kernel/virtio.h \
   kernel/virtio_disk.c \
+  kernel/virtio_rng.c \
   kernel/vm.c \
   kernel/vm.h \
   mkfs/fsck.c \
@@ -133,6 +135,7 @@ TANGLED = \
   tests/24-programs.py \
   tests/25-usertests.py \
   tests/26-lisp.py \
+  tests/28-guides.py \
   tests/93-ckernel.py \
   tests/typed-address-cost.c \
   tests/typed-address-misuse.c \
@@ -145,6 +148,7 @@ TANGLED = \
   user/fstests.c \
   user/grep.c \
   user/head.c \
+  user/hexdump.c \
   user/init.c \
   user/initcode.c \
   user/initcode.ld \
@@ -163,6 +167,7 @@ TANGLED = \
   user/sh.c \
   user/sleep.c \
   user/stress.c \
+  user/time.c \
   user/touch.c \
   user/user.h \
   user/user.ld \
@@ -197,7 +202,7 @@ $(STAMPS)/kernel/buf.h.stamp: chapters/16-bio.nw
 $(STAMPS)/kernel/console.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/14-console.nw
 $(STAMPS)/kernel/cpu.h.stamp: chapters/06-locks.nw chapters/10-proc.nw chapters/11-sched.nw
 $(STAMPS)/kernel/crash.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/09-trap.nw chapters/12-sync.nw
-$(STAMPS)/kernel/defs.h.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/05-testing.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/13-syscall.nw chapters/14-console.nw chapters/15-virtio.nw chapters/16-bio.nw chapters/17-log.nw chapters/18-fs.nw chapters/19-file.nw chapters/20-exec.nw chapters/25-usertests.nw
+$(STAMPS)/kernel/defs.h.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/05-testing.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/13-syscall.nw chapters/14-console.nw chapters/15-virtio.nw chapters/16-bio.nw chapters/17-log.nw chapters/18-fs.nw chapters/19-file.nw chapters/20-exec.nw chapters/25-usertests.nw chapters/28-guides.nw
 $(STAMPS)/kernel/elf.h.stamp: chapters/20-exec.nw
 $(STAMPS)/kernel/entry.S.stamp: chapters/02-boot.nw
 $(STAMPS)/kernel/errno.h.stamp: chapters/13-syscall.nw
@@ -208,7 +213,7 @@ $(STAMPS)/kernel/fcntl.h.stamp: chapters/13-syscall.nw chapters/19-file.nw
 $(STAMPS)/kernel/fdt.c.stamp: chapters/03-devtree.nw
 $(STAMPS)/kernel/fdt.h.stamp: chapters/03-devtree.nw
 $(STAMPS)/kernel/file.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
-$(STAMPS)/kernel/file.h.stamp: chapters/19-file.nw
+$(STAMPS)/kernel/file.h.stamp: chapters/19-file.nw chapters/28-guides.nw
 $(STAMPS)/kernel/filetest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
 $(STAMPS)/kernel/format.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw
 $(STAMPS)/kernel/fs.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
@@ -225,7 +230,7 @@ $(STAMPS)/kernel/kmalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw cha
 $(STAMPS)/kernel/ktest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
 $(STAMPS)/kernel/ktest.h.stamp: chapters/05-testing.nw
 $(STAMPS)/kernel/log.c.stamp: chapters/17-log.nw
-$(STAMPS)/kernel/main.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/14-console.nw chapters/15-virtio.nw chapters/16-bio.nw chapters/19-file.nw
+$(STAMPS)/kernel/main.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/14-console.nw chapters/15-virtio.nw chapters/16-bio.nw chapters/19-file.nw chapters/28-guides.nw
 $(STAMPS)/kernel/memlayout.h.stamp: chapters/02-boot.nw chapters/08-vm.nw
 $(STAMPS)/kernel/param.h.stamp: chapters/02-boot.nw chapters/06-locks.nw chapters/09-trap.nw chapters/10-proc.nw chapters/16-bio.nw chapters/17-log.nw chapters/18-fs.nw chapters/19-file.nw chapters/20-exec.nw chapters/21-mkfs.nw
 $(STAMPS)/kernel/pipe.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
@@ -250,8 +255,9 @@ $(STAMPS)/kernel/sync.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapte
 $(STAMPS)/kernel/sync.h.stamp: chapters/12-sync.nw
 $(STAMPS)/kernel/synctest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
 $(STAMPS)/kernel/syscall.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
-$(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw chapters/24-programs.nw chapters/25-usertests.nw
+$(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw chapters/24-programs.nw chapters/25-usertests.nw chapters/28-guides.nw
 $(STAMPS)/kernel/syscalltest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw chapters/24-programs.nw
+$(STAMPS)/kernel/sysclock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/28-guides.nw
 $(STAMPS)/kernel/sysfile.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
 $(STAMPS)/kernel/syskcounters.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/25-usertests.nw
 $(STAMPS)/kernel/sysproc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
@@ -270,6 +276,7 @@ $(STAMPS)/kernel/version.h.stamp: chapters/01-intro.nw
 $(STAMPS)/kernel/virtio.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/15-virtio.nw
 $(STAMPS)/kernel/virtio.h.stamp: chapters/15-virtio.nw
 $(STAMPS)/kernel/virtio_disk.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/15-virtio.nw
+$(STAMPS)/kernel/virtio_rng.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/28-guides.nw
 $(STAMPS)/kernel/vm.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
 $(STAMPS)/kernel/vm.h.stamp: chapters/08-vm.nw
 $(STAMPS)/mkfs/fsck.c.stamp: chapters/21-mkfs.nw
@@ -299,6 +306,7 @@ $(STAMPS)/tests/22-shell.py.stamp: chapters/22-shell.nw
 $(STAMPS)/tests/24-programs.py.stamp: chapters/24-programs.nw
 $(STAMPS)/tests/25-usertests.py.stamp: chapters/25-usertests.nw
 $(STAMPS)/tests/26-lisp.py.stamp: chapters/26-lisp.nw
+$(STAMPS)/tests/28-guides.py.stamp: chapters/28-guides.nw
 $(STAMPS)/tests/93-ckernel.py.stamp: chapters/93-ckernel.nw
 $(STAMPS)/tests/typed-address-cost.c.stamp: chapters/08-vm.nw
 $(STAMPS)/tests/typed-address-misuse.c.stamp: chapters/08-vm.nw
@@ -311,7 +319,8 @@ $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
-$(STAMPS)/user/init.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/hexdump.c.stamp: chapters/24-programs.nw chapters/28-guides.nw
+$(STAMPS)/user/init.c.stamp: chapters/22-shell.nw chapters/28-guides.nw
 $(STAMPS)/user/initcode.c.stamp: chapters/10-proc.nw chapters/22-shell.nw
 $(STAMPS)/user/initcode.ld.stamp: chapters/10-proc.nw
 $(STAMPS)/user/kill.c.stamp: chapters/24-programs.nw
@@ -329,6 +338,7 @@ $(STAMPS)/user/rm.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/sh.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/sleep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/stress.c.stamp: chapters/25-usertests.nw
+$(STAMPS)/user/time.c.stamp: chapters/28-guides.nw
 $(STAMPS)/user/touch.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw chapters/24-programs.nw
 $(STAMPS)/user/user.ld.stamp: chapters/22-shell.nw
