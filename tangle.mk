@@ -163,6 +163,7 @@ TANGLED = \
   user/mkdir.c \
   user/mv.c \
   user/ps.c \
+  user/randomtests.c \
   user/rm.c \
   user/sh.c \
   user/sleep.c \
@@ -334,6 +335,7 @@ $(STAMPS)/user/ls.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/mkdir.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/mv.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/ps.c.stamp: chapters/24-programs.nw
+$(STAMPS)/user/randomtests.c.stamp: chapters/28-guides.nw
 $(STAMPS)/user/rm.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/sh.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/sleep.c.stamp: chapters/24-programs.nw
