@@ -187,7 +187,8 @@ QEMUOPTS  = -machine virt -bios none -kernel $(KERNEL) -m $(MEM) \
             -smp $(CPUS) -nographic $(if $(CMDLINE),-append "$(CMDLINE)") \
             -global virtio-mmio.force-legacy=false \
             -drive file=build/fs.img,if=none,format=raw,id=x0 \
-            -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
+            -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0 \
+            -device virtio-rng-device,bus=virtio-mmio-bus.1
 GDBPORT  := $(shell expr `id -u` % 5000 + 25000)
 
 qemu: $(KERNEL) build/fs.img

@@ -86,6 +86,7 @@ TANGLED = \
   kernel/syscall.c \
   kernel/syscall.tbl \
   kernel/syscalltest.c \
+  kernel/sysclock.c \
   kernel/sysfile.c \
   kernel/syskcounters.c \
   kernel/sysproc.c \
@@ -104,6 +105,7 @@ TANGLED = \
   kernel/virtio.c \
   kernel/virtio.h \
   kernel/virtio_disk.c \
+  kernel/virtio_rng.c \
   kernel/vm.c \
   kernel/vm.h \
   mkfs/fsck.c \
@@ -134,6 +136,7 @@ TANGLED = \
   tests/25-usertests.py \
   tests/26-lisp.py \
   tests/27-walkthroughs.py \
+  tests/28-guides.py \
   tests/93-ckernel.py \
   tests/typed-address-cost.c \
   tests/typed-address-misuse.c \
@@ -146,6 +149,7 @@ TANGLED = \
   user/fstests.c \
   user/grep.c \
   user/head.c \
+  user/hexdump.c \
   user/init.c \
   user/initcode.c \
   user/initcode.ld \
@@ -160,10 +164,12 @@ TANGLED = \
   user/mkdir.c \
   user/mv.c \
   user/ps.c \
+  user/randomtests.c \
   user/rm.c \
   user/sh.c \
   user/sleep.c \
   user/stress.c \
+  user/time.c \
   user/touch.c \
   user/user.h \
   user/user.ld \
@@ -204,7 +210,7 @@ $(STAMPS)/kernel/buf.h.stamp: chapters/16-bio.nw
 $(STAMPS)/kernel/console.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/14-console.nw
 $(STAMPS)/kernel/cpu.h.stamp: chapters/06-locks.nw chapters/10-proc.nw chapters/11-sched.nw
 $(STAMPS)/kernel/crash.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/09-trap.nw chapters/12-sync.nw
-$(STAMPS)/kernel/defs.h.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/05-testing.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/13-syscall.nw chapters/14-console.nw chapters/15-virtio.nw chapters/16-bio.nw chapters/17-log.nw chapters/18-fs.nw chapters/19-file.nw chapters/20-exec.nw chapters/25-usertests.nw
+$(STAMPS)/kernel/defs.h.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/05-testing.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/13-syscall.nw chapters/14-console.nw chapters/15-virtio.nw chapters/16-bio.nw chapters/17-log.nw chapters/18-fs.nw chapters/19-file.nw chapters/20-exec.nw chapters/25-usertests.nw chapters/28-guides.nw
 $(STAMPS)/kernel/elf.h.stamp: chapters/20-exec.nw
 $(STAMPS)/kernel/entry.S.stamp: chapters/02-boot.nw
 $(STAMPS)/kernel/errno.h.stamp: chapters/13-syscall.nw
@@ -215,7 +221,7 @@ $(STAMPS)/kernel/fcntl.h.stamp: chapters/13-syscall.nw chapters/19-file.nw
 $(STAMPS)/kernel/fdt.c.stamp: chapters/03-devtree.nw
 $(STAMPS)/kernel/fdt.h.stamp: chapters/03-devtree.nw
 $(STAMPS)/kernel/file.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
-$(STAMPS)/kernel/file.h.stamp: chapters/19-file.nw
+$(STAMPS)/kernel/file.h.stamp: chapters/19-file.nw chapters/28-guides.nw
 $(STAMPS)/kernel/filetest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
 $(STAMPS)/kernel/format.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw
 $(STAMPS)/kernel/fs.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
@@ -232,7 +238,7 @@ $(STAMPS)/kernel/kmalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw cha
 $(STAMPS)/kernel/ktest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
 $(STAMPS)/kernel/ktest.h.stamp: chapters/05-testing.nw
 $(STAMPS)/kernel/log.c.stamp: chapters/17-log.nw
-$(STAMPS)/kernel/main.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/14-console.nw chapters/15-virtio.nw chapters/16-bio.nw chapters/19-file.nw
+$(STAMPS)/kernel/main.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/14-console.nw chapters/15-virtio.nw chapters/16-bio.nw chapters/19-file.nw chapters/28-guides.nw
 $(STAMPS)/kernel/memlayout.h.stamp: chapters/02-boot.nw chapters/08-vm.nw
 $(STAMPS)/kernel/param.h.stamp: chapters/02-boot.nw chapters/06-locks.nw chapters/09-trap.nw chapters/10-proc.nw chapters/16-bio.nw chapters/17-log.nw chapters/18-fs.nw chapters/19-file.nw chapters/20-exec.nw chapters/21-mkfs.nw
 $(STAMPS)/kernel/pipe.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
@@ -257,8 +263,9 @@ $(STAMPS)/kernel/sync.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapte
 $(STAMPS)/kernel/sync.h.stamp: chapters/12-sync.nw
 $(STAMPS)/kernel/synctest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
 $(STAMPS)/kernel/syscall.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
-$(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw chapters/24-programs.nw chapters/25-usertests.nw
+$(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw chapters/24-programs.nw chapters/25-usertests.nw chapters/28-guides.nw
 $(STAMPS)/kernel/syscalltest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw chapters/24-programs.nw
+$(STAMPS)/kernel/sysclock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/28-guides.nw
 $(STAMPS)/kernel/sysfile.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
 $(STAMPS)/kernel/syskcounters.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/25-usertests.nw
 $(STAMPS)/kernel/sysproc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
@@ -277,6 +284,7 @@ $(STAMPS)/kernel/version.h.stamp: chapters/01-intro.nw
 $(STAMPS)/kernel/virtio.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/15-virtio.nw
 $(STAMPS)/kernel/virtio.h.stamp: chapters/15-virtio.nw
 $(STAMPS)/kernel/virtio_disk.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/15-virtio.nw
+$(STAMPS)/kernel/virtio_rng.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/28-guides.nw
 $(STAMPS)/kernel/vm.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
 $(STAMPS)/kernel/vm.h.stamp: chapters/08-vm.nw
 $(STAMPS)/mkfs/fsck.c.stamp: chapters/21-mkfs.nw
@@ -307,6 +315,7 @@ $(STAMPS)/tests/24-programs.py.stamp: chapters/24-programs.nw
 $(STAMPS)/tests/25-usertests.py.stamp: chapters/25-usertests.nw
 $(STAMPS)/tests/26-lisp.py.stamp: chapters/26-lisp.nw
 $(STAMPS)/tests/27-walkthroughs.py.stamp: chapters/27-walkthroughs.nw
+$(STAMPS)/tests/28-guides.py.stamp: chapters/28-guides.nw
 $(STAMPS)/tests/93-ckernel.py.stamp: chapters/93-ckernel.nw
 $(STAMPS)/tests/typed-address-cost.c.stamp: chapters/08-vm.nw
 $(STAMPS)/tests/typed-address-misuse.c.stamp: chapters/08-vm.nw
@@ -319,7 +328,8 @@ $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
-$(STAMPS)/user/init.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/hexdump.c.stamp: chapters/24-programs.nw chapters/28-guides.nw
+$(STAMPS)/user/init.c.stamp: chapters/22-shell.nw chapters/28-guides.nw
 $(STAMPS)/user/initcode.c.stamp: chapters/10-proc.nw chapters/22-shell.nw
 $(STAMPS)/user/initcode.ld.stamp: chapters/10-proc.nw
 $(STAMPS)/user/kill.c.stamp: chapters/24-programs.nw
@@ -333,10 +343,12 @@ $(STAMPS)/user/ls.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/mkdir.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/mv.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/ps.c.stamp: chapters/24-programs.nw
+$(STAMPS)/user/randomtests.c.stamp: chapters/28-guides.nw
 $(STAMPS)/user/rm.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/sh.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/sleep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/stress.c.stamp: chapters/25-usertests.nw
+$(STAMPS)/user/time.c.stamp: chapters/28-guides.nw
 $(STAMPS)/user/touch.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw chapters/24-programs.nw
 $(STAMPS)/user/user.ld.stamp: chapters/22-shell.nw

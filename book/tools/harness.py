@@ -157,10 +157,12 @@ class Test:
         self.disks = []             # the image each machine booted with
 
     def boot(self, cpus=1, args="", mem="128M", kernel=KERNEL, extra=(),
-             disk=None):
+             disk=None, rng=None):
         """Start QEMU.  disk: a disk image to attach as virtio-blk device
         0; by default a private copy of build/fs.img (when it exists), so
-        that no test sees another's changes; False for no disk."""
+        that no test sees another's changes; False for no disk.  rng:
+        whether to attach the virtio entropy device on virtio-mmio bus 1
+        (chapter guides); by default it comes with the disk."""
         if not os.path.exists(kernel):
             raise TestFailure(f"no kernel at {kernel}: the build failed")
         cmd = ["qemu-system-riscv64", "-machine", "virt", "-bios", "none",
@@ -181,6 +183,12 @@ class Test:
             cmd += ["-global", "virtio-mmio.force-legacy=false",
                     "-drive", f"file={disk},if=none,format=raw,id=x0,cache=unsafe",
                     "-device", "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0"]
+        if rng is None:
+            rng = bool(disk)
+        if rng:
+            if not disk:
+                cmd += ["-global", "virtio-mmio.force-legacy=false"]
+            cmd += ["-device", "virtio-rng-device,bus=virtio-mmio-bus.1"]
         self.disks.append(disk)
         cmd += list(extra)
         path = stem + ".log"
