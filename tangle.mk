@@ -149,9 +149,14 @@ TANGLED = \
   user/initcode.c \
   user/initcode.ld \
   user/kill.c \
+  user/lib/dir.c \
+  user/lib/env.c \
+  user/lib/error.c \
   user/lib/malloc.c \
   user/lib/path.c \
   user/lib/printf.c \
+  user/lib/spawn.c \
+  user/lib/stream.c \
   user/lib/ulib.c \
   user/lisp.c \
   user/ln.c \
@@ -315,9 +320,14 @@ $(STAMPS)/user/init.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/initcode.c.stamp: chapters/10-proc.nw chapters/22-shell.nw
 $(STAMPS)/user/initcode.ld.stamp: chapters/10-proc.nw
 $(STAMPS)/user/kill.c.stamp: chapters/24-programs.nw
-$(STAMPS)/user/lib/malloc.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/lib/dir.c.stamp: chapters/23-libc.nw
+$(STAMPS)/user/lib/env.c.stamp: chapters/23-libc.nw
+$(STAMPS)/user/lib/error.c.stamp: chapters/13-syscall.nw chapters/23-libc.nw
+$(STAMPS)/user/lib/malloc.c.stamp: chapters/22-shell.nw chapters/23-libc.nw
 $(STAMPS)/user/lib/path.c.stamp: chapters/24-programs.nw
-$(STAMPS)/user/lib/printf.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/lib/printf.c.stamp: chapters/23-libc.nw
+$(STAMPS)/user/lib/spawn.c.stamp: chapters/23-libc.nw
+$(STAMPS)/user/lib/stream.c.stamp: chapters/23-libc.nw
 $(STAMPS)/user/lib/ulib.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/lisp.c.stamp: chapters/26-lisp.nw
 $(STAMPS)/user/ln.c.stamp: chapters/24-programs.nw
@@ -330,7 +340,7 @@ $(STAMPS)/user/sh.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/sleep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/stress.c.stamp: chapters/25-usertests.nw
 $(STAMPS)/user/touch.c.stamp: chapters/24-programs.nw
-$(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw chapters/24-programs.nw
+$(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw chapters/23-libc.nw chapters/24-programs.nw
 $(STAMPS)/user/user.ld.stamp: chapters/22-shell.nw
 $(STAMPS)/user/usertests.c.stamp: chapters/25-usertests.nw
 $(STAMPS)/user/wc.c.stamp: chapters/22-shell.nw
