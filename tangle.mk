@@ -130,6 +130,7 @@ TANGLED = \
   tests/20-exec.py \
   tests/21-mkfs.py \
   tests/22-shell.py \
+  tests/23-libc.py \
   tests/24-programs.py \
   tests/25-usertests.py \
   tests/26-lisp.py \
@@ -158,6 +159,7 @@ TANGLED = \
   user/lib/spawn.c \
   user/lib/stream.c \
   user/lib/ulib.c \
+  user/libctest.c \
   user/lisp.c \
   user/ln.c \
   user/ls.c \
@@ -173,6 +175,7 @@ TANGLED = \
   user/user.ld \
   user/usertests.c \
   user/wc.c \
+  user/xv6compat.c \
 
 
 $(STAMPS)/etc/lisp/counter.l.stamp: chapters/26-lisp.nw
@@ -301,6 +304,7 @@ $(STAMPS)/tests/19-file.py.stamp: chapters/19-file.nw
 $(STAMPS)/tests/20-exec.py.stamp: chapters/20-exec.nw
 $(STAMPS)/tests/21-mkfs.py.stamp: chapters/21-mkfs.nw
 $(STAMPS)/tests/22-shell.py.stamp: chapters/22-shell.nw
+$(STAMPS)/tests/23-libc.py.stamp: chapters/23-libc.nw
 $(STAMPS)/tests/24-programs.py.stamp: chapters/24-programs.nw
 $(STAMPS)/tests/25-usertests.py.stamp: chapters/25-usertests.nw
 $(STAMPS)/tests/26-lisp.py.stamp: chapters/26-lisp.nw
@@ -329,6 +333,7 @@ $(STAMPS)/user/lib/printf.c.stamp: chapters/23-libc.nw
 $(STAMPS)/user/lib/spawn.c.stamp: chapters/23-libc.nw
 $(STAMPS)/user/lib/stream.c.stamp: chapters/23-libc.nw
 $(STAMPS)/user/lib/ulib.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/libctest.c.stamp: chapters/23-libc.nw
 $(STAMPS)/user/lisp.c.stamp: chapters/26-lisp.nw
 $(STAMPS)/user/ln.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/ls.c.stamp: chapters/22-shell.nw
@@ -344,3 +349,4 @@ $(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw chapter
 $(STAMPS)/user/user.ld.stamp: chapters/22-shell.nw
 $(STAMPS)/user/usertests.c.stamp: chapters/25-usertests.nw
 $(STAMPS)/user/wc.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/xv6compat.c.stamp: chapters/23-libc.nw
