@@ -132,6 +132,7 @@ TANGLED = \
   tests/20-exec.py \
   tests/21-mkfs.py \
   tests/22-shell.py \
+  tests/23-libc.py \
   tests/24-programs.py \
   tests/25-usertests.py \
   tests/26-lisp.py \
@@ -154,10 +155,16 @@ TANGLED = \
   user/initcode.c \
   user/initcode.ld \
   user/kill.c \
+  user/lib/dir.c \
+  user/lib/env.c \
+  user/lib/error.c \
   user/lib/malloc.c \
   user/lib/path.c \
   user/lib/printf.c \
+  user/lib/spawn.c \
+  user/lib/stream.c \
   user/lib/ulib.c \
+  user/libctest.c \
   user/lisp.c \
   user/ln.c \
   user/ls.c \
@@ -181,6 +188,7 @@ TANGLED = \
   user/walk-preempt.c \
   user/walk-write.c \
   user/wc.c \
+  user/xv6compat.c \
 
 
 $(STAMPS)/etc/lisp/counter.l.stamp: chapters/26-lisp.nw
@@ -311,6 +319,7 @@ $(STAMPS)/tests/19-file.py.stamp: chapters/19-file.nw
 $(STAMPS)/tests/20-exec.py.stamp: chapters/20-exec.nw
 $(STAMPS)/tests/21-mkfs.py.stamp: chapters/21-mkfs.nw
 $(STAMPS)/tests/22-shell.py.stamp: chapters/22-shell.nw
+$(STAMPS)/tests/23-libc.py.stamp: chapters/23-libc.nw
 $(STAMPS)/tests/24-programs.py.stamp: chapters/24-programs.nw
 $(STAMPS)/tests/25-usertests.py.stamp: chapters/25-usertests.nw
 $(STAMPS)/tests/26-lisp.py.stamp: chapters/26-lisp.nw
@@ -333,10 +342,16 @@ $(STAMPS)/user/init.c.stamp: chapters/22-shell.nw chapters/28-guides.nw
 $(STAMPS)/user/initcode.c.stamp: chapters/10-proc.nw chapters/22-shell.nw
 $(STAMPS)/user/initcode.ld.stamp: chapters/10-proc.nw
 $(STAMPS)/user/kill.c.stamp: chapters/24-programs.nw
-$(STAMPS)/user/lib/malloc.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/lib/dir.c.stamp: chapters/23-libc.nw
+$(STAMPS)/user/lib/env.c.stamp: chapters/23-libc.nw
+$(STAMPS)/user/lib/error.c.stamp: chapters/13-syscall.nw chapters/23-libc.nw
+$(STAMPS)/user/lib/malloc.c.stamp: chapters/22-shell.nw chapters/23-libc.nw
 $(STAMPS)/user/lib/path.c.stamp: chapters/24-programs.nw
-$(STAMPS)/user/lib/printf.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/lib/printf.c.stamp: chapters/23-libc.nw
+$(STAMPS)/user/lib/spawn.c.stamp: chapters/23-libc.nw
+$(STAMPS)/user/lib/stream.c.stamp: chapters/23-libc.nw
 $(STAMPS)/user/lib/ulib.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/libctest.c.stamp: chapters/23-libc.nw
 $(STAMPS)/user/lisp.c.stamp: chapters/26-lisp.nw
 $(STAMPS)/user/ln.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/ls.c.stamp: chapters/22-shell.nw
@@ -350,7 +365,7 @@ $(STAMPS)/user/sleep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/stress.c.stamp: chapters/25-usertests.nw
 $(STAMPS)/user/time.c.stamp: chapters/28-guides.nw
 $(STAMPS)/user/touch.c.stamp: chapters/24-programs.nw
-$(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw chapters/24-programs.nw
+$(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw chapters/23-libc.nw chapters/24-programs.nw
 $(STAMPS)/user/user.ld.stamp: chapters/22-shell.nw
 $(STAMPS)/user/usertests.c.stamp: chapters/25-usertests.nw
 $(STAMPS)/user/walk-console.c.stamp: chapters/27-walkthroughs.nw
@@ -360,3 +375,4 @@ $(STAMPS)/user/walk-getpid.c.stamp: chapters/27-walkthroughs.nw
 $(STAMPS)/user/walk-preempt.c.stamp: chapters/27-walkthroughs.nw
 $(STAMPS)/user/walk-write.c.stamp: chapters/27-walkthroughs.nw
 $(STAMPS)/user/wc.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/xv6compat.c.stamp: chapters/23-libc.nw
