@@ -168,6 +168,7 @@ TANGLED = \
   user/rm.c \
   user/sh.c \
   user/sleep.c \
+  user/sort.c \
   user/stress.c \
   user/touch.c \
   user/user.h \
@@ -340,6 +341,7 @@ $(STAMPS)/user/ps.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/rm.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/sh.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/sleep.c.stamp: chapters/24-programs.nw
+$(STAMPS)/user/sort.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/stress.c.stamp: chapters/25-usertests.nw
 $(STAMPS)/user/touch.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw chapters/24-programs.nw
