@@ -9,6 +9,9 @@ TANGLED = \
   etc/lisp/map.l \
   etc/motd \
   etc/paths \
+  grade/gradefiles.py \
+  grade/lisp-andor.py \
+  grade/lisp-lists.py \
   grade/printf-precision.c \
   grade/printf-precision.py \
   grade/programs-grep-escape.py \
@@ -168,7 +171,6 @@ TANGLED = \
   user/rm.c \
   user/sh.c \
   user/sleep.c \
-  user/sort.c \
   user/stress.c \
   user/touch.c \
   user/user.h \
@@ -182,6 +184,9 @@ $(STAMPS)/etc/lisp/fact.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
+$(STAMPS)/grade/gradefiles.py.stamp: chapters/24-programs.nw
+$(STAMPS)/grade/lisp-andor.py.stamp: chapters/26-lisp.nw
+$(STAMPS)/grade/lisp-lists.py.stamp: chapters/26-lisp.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/programs-grep-escape.py.stamp: chapters/24-programs.nw
@@ -341,7 +346,6 @@ $(STAMPS)/user/ps.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/rm.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/sh.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/sleep.c.stamp: chapters/24-programs.nw
-$(STAMPS)/user/sort.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/stress.c.stamp: chapters/25-usertests.nw
 $(STAMPS)/user/touch.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw chapters/24-programs.nw
