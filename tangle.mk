@@ -9,6 +9,7 @@ TANGLED = \
   etc/lisp/map.l \
   etc/motd \
   etc/paths \
+  grade/file-lseek.py \
   grade/gradefiles.py \
   grade/lisp-andor.py \
   grade/lisp-lists.py \
@@ -151,6 +152,7 @@ TANGLED = \
   user/cp.c \
   user/echo.c \
   user/fstests.c \
+  user/grade-lseek.c \
   user/grade-run.c \
   user/grep.c \
   user/head.c \
@@ -184,6 +186,7 @@ $(STAMPS)/etc/lisp/fact.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
+$(STAMPS)/grade/file-lseek.py.stamp: chapters/19-file.nw
 $(STAMPS)/grade/gradefiles.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/lisp-andor.py.stamp: chapters/26-lisp.nw
 $(STAMPS)/grade/lisp-lists.py.stamp: chapters/26-lisp.nw
@@ -267,7 +270,7 @@ $(STAMPS)/kernel/sync.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapte
 $(STAMPS)/kernel/sync.h.stamp: chapters/12-sync.nw
 $(STAMPS)/kernel/synctest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
 $(STAMPS)/kernel/syscall.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
-$(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw chapters/24-programs.nw chapters/25-usertests.nw
+$(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw chapters/19-file.nw chapters/24-programs.nw chapters/25-usertests.nw
 $(STAMPS)/kernel/syscalltest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw chapters/24-programs.nw
 $(STAMPS)/kernel/sysfile.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
 $(STAMPS)/kernel/syskcounters.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/25-usertests.nw
@@ -326,6 +329,7 @@ $(STAMPS)/user/clear.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/cp.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/grade-lseek.c.stamp: chapters/19-file.nw
 $(STAMPS)/user/grade-run.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
