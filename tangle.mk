@@ -10,6 +10,7 @@ TANGLED = \
   etc/motd \
   etc/paths \
   grade/file-lseek.py \
+  grade/fs-longname.py \
   grade/gradefiles.py \
   grade/lisp-andor.py \
   grade/lisp-lists.py \
@@ -187,6 +188,7 @@ $(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
 $(STAMPS)/grade/file-lseek.py.stamp: chapters/19-file.nw
+$(STAMPS)/grade/fs-longname.py.stamp: chapters/18-fs.nw
 $(STAMPS)/grade/gradefiles.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/lisp-andor.py.stamp: chapters/26-lisp.nw
 $(STAMPS)/grade/lisp-lists.py.stamp: chapters/26-lisp.nw
