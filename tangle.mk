@@ -9,6 +9,7 @@ TANGLED = \
   etc/lisp/map.l \
   etc/motd \
   etc/paths \
+  grade/exec-wx.py \
   grade/file-lseek.py \
   grade/fs-longname.py \
   grade/gradefiles.py \
@@ -155,6 +156,7 @@ TANGLED = \
   user/fstests.c \
   user/grade-lseek.c \
   user/grade-run.c \
+  user/grade-wx.c \
   user/grep.c \
   user/head.c \
   user/init.c \
@@ -187,6 +189,7 @@ $(STAMPS)/etc/lisp/fact.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
+$(STAMPS)/grade/exec-wx.py.stamp: chapters/20-exec.nw
 $(STAMPS)/grade/file-lseek.py.stamp: chapters/19-file.nw
 $(STAMPS)/grade/fs-longname.py.stamp: chapters/18-fs.nw
 $(STAMPS)/grade/gradefiles.py.stamp: chapters/24-programs.nw
@@ -333,6 +336,7 @@ $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/grade-lseek.c.stamp: chapters/19-file.nw
 $(STAMPS)/user/grade-run.c.stamp: chapters/24-programs.nw
+$(STAMPS)/user/grade-wx.c.stamp: chapters/20-exec.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/init.c.stamp: chapters/22-shell.nw
