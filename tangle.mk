@@ -9,6 +9,7 @@ TANGLED = \
   etc/lisp/map.l \
   etc/motd \
   etc/paths \
+  grade/exec-script.py \
   grade/exec-wx.py \
   grade/file-lseek.py \
   grade/fs-longname.py \
@@ -189,6 +190,7 @@ $(STAMPS)/etc/lisp/fact.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
+$(STAMPS)/grade/exec-script.py.stamp: chapters/20-exec.nw
 $(STAMPS)/grade/exec-wx.py.stamp: chapters/20-exec.nw
 $(STAMPS)/grade/file-lseek.py.stamp: chapters/19-file.nw
 $(STAMPS)/grade/fs-longname.py.stamp: chapters/18-fs.nw
