@@ -16,6 +16,8 @@ TANGLED = \
   grade/gradefiles.py \
   grade/lisp-andor.py \
   grade/lisp-lists.py \
+  grade/mkfs-reach.py \
+  grade/mkfs-repair.py \
   grade/printf-precision.c \
   grade/printf-precision.py \
   grade/programs-grep-escape.py \
@@ -197,6 +199,8 @@ $(STAMPS)/grade/fs-longname.py.stamp: chapters/18-fs.nw
 $(STAMPS)/grade/gradefiles.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/lisp-andor.py.stamp: chapters/26-lisp.nw
 $(STAMPS)/grade/lisp-lists.py.stamp: chapters/26-lisp.nw
+$(STAMPS)/grade/mkfs-reach.py.stamp: chapters/21-mkfs.nw
+$(STAMPS)/grade/mkfs-repair.py.stamp: chapters/21-mkfs.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/programs-grep-escape.py.stamp: chapters/24-programs.nw
