@@ -181,6 +181,7 @@ TANGLED = \
   user/sleep.c \
   user/stress.c \
   user/touch.c \
+  user/uniq.c \
   user/user.h \
   user/user.ld \
   user/usertests.c \
@@ -364,6 +365,7 @@ $(STAMPS)/user/sh.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/sleep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/stress.c.stamp: chapters/25-usertests.nw
 $(STAMPS)/user/touch.c.stamp: chapters/24-programs.nw
+$(STAMPS)/user/uniq.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw chapters/24-programs.nw
 $(STAMPS)/user/user.ld.stamp: chapters/22-shell.nw
 $(STAMPS)/user/usertests.c.stamp: chapters/25-usertests.nw
