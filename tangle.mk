@@ -12,6 +12,7 @@ TANGLED = \
   grade/exec-script.py \
   grade/exec-wx.py \
   grade/file-lseek.py \
+  grade/file-pipebuf.py \
   grade/fs-longname.py \
   grade/gradefiles.py \
   grade/lisp-andor.py \
@@ -158,6 +159,7 @@ TANGLED = \
   user/echo.c \
   user/fstests.c \
   user/grade-lseek.c \
+  user/grade-pipe.c \
   user/grade-run.c \
   user/grade-wx.c \
   user/grep.c \
@@ -181,7 +183,6 @@ TANGLED = \
   user/sleep.c \
   user/stress.c \
   user/touch.c \
-  user/uniq.c \
   user/user.h \
   user/user.ld \
   user/usertests.c \
@@ -196,6 +197,7 @@ $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
 $(STAMPS)/grade/exec-script.py.stamp: chapters/20-exec.nw
 $(STAMPS)/grade/exec-wx.py.stamp: chapters/20-exec.nw
 $(STAMPS)/grade/file-lseek.py.stamp: chapters/19-file.nw
+$(STAMPS)/grade/file-pipebuf.py.stamp: chapters/19-file.nw
 $(STAMPS)/grade/fs-longname.py.stamp: chapters/18-fs.nw
 $(STAMPS)/grade/gradefiles.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/lisp-andor.py.stamp: chapters/26-lisp.nw
@@ -342,6 +344,7 @@ $(STAMPS)/user/cp.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/grade-lseek.c.stamp: chapters/19-file.nw
+$(STAMPS)/user/grade-pipe.c.stamp: chapters/19-file.nw
 $(STAMPS)/user/grade-run.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/grade-wx.c.stamp: chapters/20-exec.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
@@ -365,7 +368,6 @@ $(STAMPS)/user/sh.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/sleep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/stress.c.stamp: chapters/25-usertests.nw
 $(STAMPS)/user/touch.c.stamp: chapters/24-programs.nw
-$(STAMPS)/user/uniq.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/user.h.stamp: chapters/13-syscall.nw chapters/22-shell.nw chapters/24-programs.nw
 $(STAMPS)/user/user.ld.stamp: chapters/22-shell.nw
 $(STAMPS)/user/usertests.c.stamp: chapters/25-usertests.nw
