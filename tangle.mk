@@ -16,6 +16,7 @@ TANGLED = \
   grade/fs-longname.py \
   grade/gradefiles.py \
   grade/lisp-andor.py \
+  grade/lisp-grow.py \
   grade/lisp-lists.py \
   grade/mkfs-reach.py \
   grade/mkfs-repair.py \
@@ -201,6 +202,7 @@ $(STAMPS)/grade/file-pipebuf.py.stamp: chapters/19-file.nw
 $(STAMPS)/grade/fs-longname.py.stamp: chapters/18-fs.nw
 $(STAMPS)/grade/gradefiles.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/lisp-andor.py.stamp: chapters/26-lisp.nw
+$(STAMPS)/grade/lisp-grow.py.stamp: chapters/26-lisp.nw
 $(STAMPS)/grade/lisp-lists.py.stamp: chapters/26-lisp.nw
 $(STAMPS)/grade/mkfs-reach.py.stamp: chapters/21-mkfs.nw
 $(STAMPS)/grade/mkfs-repair.py.stamp: chapters/21-mkfs.nw
