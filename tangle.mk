@@ -9,8 +9,24 @@ TANGLED = \
   etc/lisp/map.l \
   etc/motd \
   etc/paths \
+  grade/exec-script.py \
+  grade/exec-wx.py \
+  grade/file-lseek.py \
+  grade/file-pipebuf.py \
+  grade/fs-longname.py \
+  grade/gradefiles.py \
+  grade/lisp-andor.py \
+  grade/lisp-grow.py \
+  grade/lisp-lists.py \
+  grade/mkfs-reach.py \
+  grade/mkfs-repair.py \
   grade/printf-precision.c \
   grade/printf-precision.py \
+  grade/programs-grep-escape.py \
+  grade/programs-grep-vc.py \
+  grade/programs-sort.py \
+  grade/programs-tail.py \
+  grade/programs-uniq.py \
   grade/syscall-getcpu.py \
   hosttest/buddy.c \
   hosttest/ckernel.c \
@@ -148,6 +164,10 @@ TANGLED = \
   user/cp.c \
   user/echo.c \
   user/fstests.c \
+  user/grade-lseek.c \
+  user/grade-pipe.c \
+  user/grade-run.c \
+  user/grade-wx.c \
   user/grep.c \
   user/head.c \
   user/hexdump.c \
@@ -196,8 +216,24 @@ $(STAMPS)/etc/lisp/fact.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
+$(STAMPS)/grade/exec-script.py.stamp: chapters/20-exec.nw
+$(STAMPS)/grade/exec-wx.py.stamp: chapters/20-exec.nw
+$(STAMPS)/grade/file-lseek.py.stamp: chapters/19-file.nw
+$(STAMPS)/grade/file-pipebuf.py.stamp: chapters/19-file.nw
+$(STAMPS)/grade/fs-longname.py.stamp: chapters/18-fs.nw
+$(STAMPS)/grade/gradefiles.py.stamp: chapters/24-programs.nw
+$(STAMPS)/grade/lisp-andor.py.stamp: chapters/26-lisp.nw
+$(STAMPS)/grade/lisp-grow.py.stamp: chapters/26-lisp.nw
+$(STAMPS)/grade/lisp-lists.py.stamp: chapters/26-lisp.nw
+$(STAMPS)/grade/mkfs-reach.py.stamp: chapters/21-mkfs.nw
+$(STAMPS)/grade/mkfs-repair.py.stamp: chapters/21-mkfs.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
+$(STAMPS)/grade/programs-grep-escape.py.stamp: chapters/24-programs.nw
+$(STAMPS)/grade/programs-grep-vc.py.stamp: chapters/24-programs.nw
+$(STAMPS)/grade/programs-sort.py.stamp: chapters/24-programs.nw
+$(STAMPS)/grade/programs-tail.py.stamp: chapters/24-programs.nw
+$(STAMPS)/grade/programs-uniq.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ckernel.c.stamp: chapters/93-ckernel.nw
@@ -335,6 +371,10 @@ $(STAMPS)/user/clear.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/cp.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/grade-lseek.c.stamp: chapters/19-file.nw
+$(STAMPS)/user/grade-pipe.c.stamp: chapters/19-file.nw
+$(STAMPS)/user/grade-run.c.stamp: chapters/24-programs.nw
+$(STAMPS)/user/grade-wx.c.stamp: chapters/20-exec.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/hexdump.c.stamp: chapters/24-programs.nw chapters/28-guides.nw
