@@ -14,6 +14,7 @@ TANGLED = \
   grade/printf-precision.c \
   grade/printf-precision.py \
   grade/syscall-getcpu.py \
+  grade/vm-rodata.py \
   hosttest/buddy.c \
   hosttest/ckernel.c \
   hosttest/errno.c \
@@ -51,6 +52,7 @@ TANGLED = \
   kernel/fs.h \
   kernel/fstest.c \
   kernel/grade/getcpu.c \
+  kernel/grade/rodata.c \
   kernel/initbin.S \
   kernel/inode.h \
   kernel/kalloc.c \
@@ -182,6 +184,7 @@ $(STAMPS)/grade/printf-binary.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/grade/vm-rodata.py.stamp: chapters/08-vm.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ckernel.c.stamp: chapters/93-ckernel.nw
 $(STAMPS)/hosttest/errno.c.stamp: chapters/13-syscall.nw
@@ -219,11 +222,12 @@ $(STAMPS)/kernel/fs.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters
 $(STAMPS)/kernel/fs.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/fstest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/grade/rodata.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
 $(STAMPS)/kernel/initbin.S.stamp: chapters/10-proc.nw
 $(STAMPS)/kernel/inode.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/kalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/kcounters.h.stamp: chapters/25-usertests.nw
-$(STAMPS)/kernel/kernel.ld.stamp: chapters/02-boot.nw chapters/04-printf.nw chapters/05-testing.nw chapters/09-trap.nw
+$(STAMPS)/kernel/kernel.ld.stamp: chapters/02-boot.nw chapters/04-printf.nw chapters/05-testing.nw chapters/08-vm.nw chapters/09-trap.nw
 $(STAMPS)/kernel/kernelvec.S.stamp: chapters/09-trap.nw
 $(STAMPS)/kernel/kmalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/ktest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
