@@ -227,7 +227,7 @@ $(STAMPS)/kernel/initbin.S.stamp: chapters/10-proc.nw
 $(STAMPS)/kernel/inode.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/kalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/kcounters.h.stamp: chapters/25-usertests.nw
-$(STAMPS)/kernel/kernel.ld.stamp: chapters/02-boot.nw chapters/04-printf.nw chapters/05-testing.nw chapters/08-vm.nw chapters/09-trap.nw
+$(STAMPS)/kernel/kernel.ld.stamp: chapters/02-boot.nw chapters/04-printf.nw chapters/05-testing.nw chapters/09-trap.nw
 $(STAMPS)/kernel/kernelvec.S.stamp: chapters/09-trap.nw
 $(STAMPS)/kernel/kmalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/ktest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
