@@ -9,6 +9,7 @@ TANGLED = \
   etc/lisp/map.l \
   etc/motd \
   etc/paths \
+  grade/kalloc-orders.py \
   grade/printf-binary.c \
   grade/printf-binary.py \
   grade/printf-precision.c \
@@ -52,6 +53,7 @@ TANGLED = \
   kernel/fs.h \
   kernel/fstest.c \
   kernel/grade/getcpu.c \
+  kernel/grade/korders.c \
   kernel/grade/rodata.c \
   kernel/initbin.S \
   kernel/inode.h \
@@ -179,6 +181,7 @@ $(STAMPS)/etc/lisp/fact.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
+$(STAMPS)/grade/kalloc-orders.py.stamp: chapters/07-kalloc.nw
 $(STAMPS)/grade/printf-binary.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-binary.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
@@ -222,6 +225,7 @@ $(STAMPS)/kernel/fs.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters
 $(STAMPS)/kernel/fs.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/fstest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/grade/korders.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/grade/rodata.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
 $(STAMPS)/kernel/initbin.S.stamp: chapters/10-proc.nw
 $(STAMPS)/kernel/inode.h.stamp: chapters/18-fs.nw
