@@ -10,6 +10,8 @@ TANGLED = \
   etc/motd \
   etc/paths \
   grade/kalloc-orders.py \
+  grade/locks-stats.py \
+  grade/locks-trylock.py \
   grade/printf-binary.c \
   grade/printf-binary.py \
   grade/printf-precision.c \
@@ -54,7 +56,9 @@ TANGLED = \
   kernel/fstest.c \
   kernel/grade/getcpu.c \
   kernel/grade/korders.c \
+  kernel/grade/lockstat.c \
   kernel/grade/rodata.c \
+  kernel/grade/trylock.c \
   kernel/initbin.S \
   kernel/inode.h \
   kernel/kalloc.c \
@@ -182,6 +186,8 @@ $(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
 $(STAMPS)/grade/kalloc-orders.py.stamp: chapters/07-kalloc.nw
+$(STAMPS)/grade/locks-stats.py.stamp: chapters/06-locks.nw
+$(STAMPS)/grade/locks-trylock.py.stamp: chapters/06-locks.nw
 $(STAMPS)/grade/printf-binary.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-binary.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
@@ -226,7 +232,9 @@ $(STAMPS)/kernel/fs.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/fstest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/grade/korders.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
+$(STAMPS)/kernel/grade/lockstat.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
 $(STAMPS)/kernel/grade/rodata.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
+$(STAMPS)/kernel/grade/trylock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
 $(STAMPS)/kernel/initbin.S.stamp: chapters/10-proc.nw
 $(STAMPS)/kernel/inode.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/kalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
