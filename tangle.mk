@@ -17,6 +17,7 @@ TANGLED = \
   grade/printf-precision.c \
   grade/printf-precision.py \
   grade/syscall-getcpu.py \
+  grade/trap-irqcount.py \
   grade/vm-rodata.py \
   hosttest/buddy.c \
   hosttest/ckernel.c \
@@ -55,6 +56,7 @@ TANGLED = \
   kernel/fs.h \
   kernel/fstest.c \
   kernel/grade/getcpu.c \
+  kernel/grade/irqcount.c \
   kernel/grade/korders.c \
   kernel/grade/lockstat.c \
   kernel/grade/rodata.c \
@@ -193,6 +195,7 @@ $(STAMPS)/grade/printf-binary.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/grade/trap-irqcount.py.stamp: chapters/09-trap.nw
 $(STAMPS)/grade/vm-rodata.py.stamp: chapters/08-vm.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ckernel.c.stamp: chapters/93-ckernel.nw
@@ -231,6 +234,7 @@ $(STAMPS)/kernel/fs.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters
 $(STAMPS)/kernel/fs.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/fstest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/grade/irqcount.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
 $(STAMPS)/kernel/grade/korders.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/grade/lockstat.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
 $(STAMPS)/kernel/grade/rodata.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
