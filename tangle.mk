@@ -19,6 +19,7 @@ TANGLED = \
   grade/syscall-getcpu.py \
   grade/trap-irqcount.py \
   grade/vm-rodata.py \
+  grade/vm-vmprint.py \
   hosttest/buddy.c \
   hosttest/ckernel.c \
   hosttest/errno.c \
@@ -61,6 +62,7 @@ TANGLED = \
   kernel/grade/lockstat.c \
   kernel/grade/rodata.c \
   kernel/grade/trylock.c \
+  kernel/grade/vmprint.c \
   kernel/initbin.S \
   kernel/inode.h \
   kernel/kalloc.c \
@@ -197,6 +199,7 @@ $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/trap-irqcount.py.stamp: chapters/09-trap.nw
 $(STAMPS)/grade/vm-rodata.py.stamp: chapters/08-vm.nw
+$(STAMPS)/grade/vm-vmprint.py.stamp: chapters/08-vm.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ckernel.c.stamp: chapters/93-ckernel.nw
 $(STAMPS)/hosttest/errno.c.stamp: chapters/13-syscall.nw
@@ -239,6 +242,7 @@ $(STAMPS)/kernel/grade/korders.c.stamp: chapters/02-boot.nw chapters/03-devtree.
 $(STAMPS)/kernel/grade/lockstat.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
 $(STAMPS)/kernel/grade/rodata.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
 $(STAMPS)/kernel/grade/trylock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
+$(STAMPS)/kernel/grade/vmprint.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
 $(STAMPS)/kernel/initbin.S.stamp: chapters/10-proc.nw
 $(STAMPS)/kernel/inode.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/kalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
