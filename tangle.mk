@@ -17,6 +17,7 @@ TANGLED = \
   grade/printf-precision.c \
   grade/printf-precision.py \
   grade/syscall-getcpu.py \
+  grade/testing-leak.py \
   grade/trap-irqcount.py \
   grade/vm-rodata.py \
   grade/vm-vmprint.py \
@@ -59,6 +60,7 @@ TANGLED = \
   kernel/grade/getcpu.c \
   kernel/grade/irqcount.c \
   kernel/grade/korders.c \
+  kernel/grade/leak.c \
   kernel/grade/lockstat.c \
   kernel/grade/rodata.c \
   kernel/grade/trylock.c \
@@ -197,6 +199,7 @@ $(STAMPS)/grade/printf-binary.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/grade/testing-leak.py.stamp: chapters/05-testing.nw
 $(STAMPS)/grade/trap-irqcount.py.stamp: chapters/09-trap.nw
 $(STAMPS)/grade/vm-rodata.py.stamp: chapters/08-vm.nw
 $(STAMPS)/grade/vm-vmprint.py.stamp: chapters/08-vm.nw
@@ -239,6 +242,7 @@ $(STAMPS)/kernel/fstest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chap
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/grade/irqcount.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
 $(STAMPS)/kernel/grade/korders.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
+$(STAMPS)/kernel/grade/leak.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
 $(STAMPS)/kernel/grade/lockstat.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
 $(STAMPS)/kernel/grade/rodata.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
 $(STAMPS)/kernel/grade/trylock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
