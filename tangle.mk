@@ -9,6 +9,7 @@ TANGLED = \
   etc/lisp/map.l \
   etc/motd \
   etc/paths \
+  grade/devtree-mem.py \
   grade/kalloc-orders.py \
   grade/locks-stats.py \
   grade/locks-trylock.py \
@@ -57,6 +58,7 @@ TANGLED = \
   kernel/fs.c \
   kernel/fs.h \
   kernel/fstest.c \
+  kernel/grade/devmem.c \
   kernel/grade/getcpu.c \
   kernel/grade/irqcount.c \
   kernel/grade/korders.c \
@@ -191,6 +193,7 @@ $(STAMPS)/etc/lisp/fact.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
+$(STAMPS)/grade/devtree-mem.py.stamp: chapters/03-devtree.nw
 $(STAMPS)/grade/kalloc-orders.py.stamp: chapters/07-kalloc.nw
 $(STAMPS)/grade/locks-stats.py.stamp: chapters/06-locks.nw
 $(STAMPS)/grade/locks-trylock.py.stamp: chapters/06-locks.nw
@@ -239,6 +242,7 @@ $(STAMPS)/kernel/format.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chap
 $(STAMPS)/kernel/fs.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
 $(STAMPS)/kernel/fs.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/fstest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
+$(STAMPS)/kernel/grade/devmem.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/grade/irqcount.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
 $(STAMPS)/kernel/grade/korders.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
