@@ -10,6 +10,7 @@ TANGLED = \
   etc/motd \
   etc/paths \
   grade/devtree-mem.py \
+  grade/kalloc-big.py \
   grade/kalloc-orders.py \
   grade/locks-stats.py \
   grade/locks-trylock.py \
@@ -61,6 +62,7 @@ TANGLED = \
   kernel/grade/devmem.c \
   kernel/grade/getcpu.c \
   kernel/grade/irqcount.c \
+  kernel/grade/kmbig.c \
   kernel/grade/korders.c \
   kernel/grade/leak.c \
   kernel/grade/lockstat.c \
@@ -194,6 +196,7 @@ $(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
 $(STAMPS)/grade/devtree-mem.py.stamp: chapters/03-devtree.nw
+$(STAMPS)/grade/kalloc-big.py.stamp: chapters/07-kalloc.nw
 $(STAMPS)/grade/kalloc-orders.py.stamp: chapters/07-kalloc.nw
 $(STAMPS)/grade/locks-stats.py.stamp: chapters/06-locks.nw
 $(STAMPS)/grade/locks-trylock.py.stamp: chapters/06-locks.nw
@@ -245,6 +248,7 @@ $(STAMPS)/kernel/fstest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chap
 $(STAMPS)/kernel/grade/devmem.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/grade/irqcount.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
+$(STAMPS)/kernel/grade/kmbig.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/grade/korders.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/grade/leak.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
 $(STAMPS)/kernel/grade/lockstat.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
