@@ -20,6 +20,7 @@ TANGLED = \
   grade/printf-precision.py \
   grade/syscall-getcpu.py \
   grade/testing-leak.py \
+  grade/trap-ebreak.py \
   grade/trap-irqcount.py \
   grade/vm-rodata.py \
   grade/vm-vmprint.py \
@@ -60,6 +61,7 @@ TANGLED = \
   kernel/fs.h \
   kernel/fstest.c \
   kernel/grade/devmem.c \
+  kernel/grade/ebreak.c \
   kernel/grade/getcpu.c \
   kernel/grade/irqcount.c \
   kernel/grade/kmbig.c \
@@ -206,6 +208,7 @@ $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/testing-leak.py.stamp: chapters/05-testing.nw
+$(STAMPS)/grade/trap-ebreak.py.stamp: chapters/09-trap.nw
 $(STAMPS)/grade/trap-irqcount.py.stamp: chapters/09-trap.nw
 $(STAMPS)/grade/vm-rodata.py.stamp: chapters/08-vm.nw
 $(STAMPS)/grade/vm-vmprint.py.stamp: chapters/08-vm.nw
@@ -246,6 +249,7 @@ $(STAMPS)/kernel/fs.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters
 $(STAMPS)/kernel/fs.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/fstest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
 $(STAMPS)/kernel/grade/devmem.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
+$(STAMPS)/kernel/grade/ebreak.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/grade/irqcount.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
 $(STAMPS)/kernel/grade/kmbig.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
