@@ -16,6 +16,7 @@ TANGLED = \
   grade/locks-trylock.py \
   grade/printf-binary.c \
   grade/printf-binary.py \
+  grade/printf-dmesg.py \
   grade/printf-precision.c \
   grade/printf-precision.py \
   grade/syscall-getcpu.py \
@@ -61,6 +62,7 @@ TANGLED = \
   kernel/fs.h \
   kernel/fstest.c \
   kernel/grade/devmem.c \
+  kernel/grade/dmesg.c \
   kernel/grade/ebreak.c \
   kernel/grade/getcpu.c \
   kernel/grade/irqcount.c \
@@ -204,6 +206,7 @@ $(STAMPS)/grade/locks-stats.py.stamp: chapters/06-locks.nw
 $(STAMPS)/grade/locks-trylock.py.stamp: chapters/06-locks.nw
 $(STAMPS)/grade/printf-binary.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-binary.py.stamp: chapters/04-printf.nw
+$(STAMPS)/grade/printf-dmesg.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
@@ -249,6 +252,7 @@ $(STAMPS)/kernel/fs.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters
 $(STAMPS)/kernel/fs.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/fstest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
 $(STAMPS)/kernel/grade/devmem.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
+$(STAMPS)/kernel/grade/dmesg.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/10-proc.nw
 $(STAMPS)/kernel/grade/ebreak.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/grade/irqcount.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
