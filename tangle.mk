@@ -21,6 +21,7 @@ TANGLED = \
   grade/printf-precision.py \
   grade/syscall-getcpu.py \
   grade/testing-leak.py \
+  grade/testing-near.py \
   grade/trap-ebreak.py \
   grade/trap-irqcount.py \
   grade/vm-rodata.py \
@@ -70,6 +71,7 @@ TANGLED = \
   kernel/grade/korders.c \
   kernel/grade/leak.c \
   kernel/grade/lockstat.c \
+  kernel/grade/near.c \
   kernel/grade/rodata.c \
   kernel/grade/trylock.c \
   kernel/grade/vmprint.c \
@@ -165,7 +167,6 @@ TANGLED = \
   user/cat.c \
   user/clear.c \
   user/cp.c \
-  user/dmesg.c \
   user/echo.c \
   user/fstests.c \
   user/grep.c \
@@ -212,6 +213,7 @@ $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/testing-leak.py.stamp: chapters/05-testing.nw
+$(STAMPS)/grade/testing-near.py.stamp: chapters/05-testing.nw
 $(STAMPS)/grade/trap-ebreak.py.stamp: chapters/09-trap.nw
 $(STAMPS)/grade/trap-irqcount.py.stamp: chapters/09-trap.nw
 $(STAMPS)/grade/vm-rodata.py.stamp: chapters/08-vm.nw
@@ -261,6 +263,7 @@ $(STAMPS)/kernel/grade/kmbig.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
 $(STAMPS)/kernel/grade/korders.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
 $(STAMPS)/kernel/grade/leak.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
 $(STAMPS)/kernel/grade/lockstat.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
+$(STAMPS)/kernel/grade/near.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
 $(STAMPS)/kernel/grade/rodata.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
 $(STAMPS)/kernel/grade/trylock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
 $(STAMPS)/kernel/grade/vmprint.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
@@ -299,11 +302,11 @@ $(STAMPS)/kernel/sync.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapte
 $(STAMPS)/kernel/sync.h.stamp: chapters/12-sync.nw
 $(STAMPS)/kernel/synctest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
 $(STAMPS)/kernel/syscall.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
-$(STAMPS)/kernel/syscall.tbl.stamp: chapters/04-printf.nw chapters/13-syscall.nw chapters/24-programs.nw chapters/25-usertests.nw
+$(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw chapters/24-programs.nw chapters/25-usertests.nw
 $(STAMPS)/kernel/syscalltest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw chapters/24-programs.nw
 $(STAMPS)/kernel/sysfile.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
 $(STAMPS)/kernel/syskcounters.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/25-usertests.nw
-$(STAMPS)/kernel/sysproc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/10-proc.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/sysproc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/sysps.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/24-programs.nw
 $(STAMPS)/kernel/test/ckernel.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/93-ckernel.nw
 $(STAMPS)/kernel/test/console.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/14-console.nw
@@ -356,7 +359,6 @@ $(STAMPS)/tools/mksymtab.py.stamp: chapters/04-printf.nw
 $(STAMPS)/user/cat.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/clear.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/cp.c.stamp: chapters/24-programs.nw
-$(STAMPS)/user/dmesg.c.stamp: chapters/04-printf.nw
 $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
