@@ -9,17 +9,25 @@ TANGLED = \
   etc/lisp/map.l \
   etc/motd \
   etc/paths \
+  grade/devtree-mem.py \
   grade/exec-script.py \
   grade/exec-wx.py \
   grade/file-lseek.py \
   grade/file-pipebuf.py \
   grade/fs-longname.py \
   grade/gradefiles.py \
+  grade/kalloc-big.py \
+  grade/kalloc-orders.py \
   grade/lisp-andor.py \
   grade/lisp-grow.py \
   grade/lisp-lists.py \
+  grade/locks-stats.py \
+  grade/locks-trylock.py \
   grade/mkfs-reach.py \
   grade/mkfs-repair.py \
+  grade/printf-binary.c \
+  grade/printf-binary.py \
+  grade/printf-dmesg.py \
   grade/printf-precision.c \
   grade/printf-precision.py \
   grade/programs-grep-escape.py \
@@ -28,6 +36,12 @@ TANGLED = \
   grade/programs-tail.py \
   grade/programs-uniq.py \
   grade/syscall-getcpu.py \
+  grade/testing-leak.py \
+  grade/testing-near.py \
+  grade/trap-ebreak.py \
+  grade/trap-irqcount.py \
+  grade/vm-rodata.py \
+  grade/vm-vmprint.py \
   hosttest/buddy.c \
   hosttest/ckernel.c \
   hosttest/errno.c \
@@ -64,7 +78,19 @@ TANGLED = \
   kernel/fs.c \
   kernel/fs.h \
   kernel/fstest.c \
+  kernel/grade/devmem.c \
+  kernel/grade/dmesg.c \
+  kernel/grade/ebreak.c \
   kernel/grade/getcpu.c \
+  kernel/grade/irqcount.c \
+  kernel/grade/kmbig.c \
+  kernel/grade/korders.c \
+  kernel/grade/leak.c \
+  kernel/grade/lockstat.c \
+  kernel/grade/near.c \
+  kernel/grade/rodata.c \
+  kernel/grade/trylock.c \
+  kernel/grade/vmprint.c \
   kernel/initbin.S \
   kernel/inode.h \
   kernel/kalloc.c \
@@ -216,17 +242,25 @@ $(STAMPS)/etc/lisp/fact.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
+$(STAMPS)/grade/devtree-mem.py.stamp: chapters/03-devtree.nw
 $(STAMPS)/grade/exec-script.py.stamp: chapters/20-exec.nw
 $(STAMPS)/grade/exec-wx.py.stamp: chapters/20-exec.nw
 $(STAMPS)/grade/file-lseek.py.stamp: chapters/19-file.nw
 $(STAMPS)/grade/file-pipebuf.py.stamp: chapters/19-file.nw
 $(STAMPS)/grade/fs-longname.py.stamp: chapters/18-fs.nw
 $(STAMPS)/grade/gradefiles.py.stamp: chapters/24-programs.nw
+$(STAMPS)/grade/kalloc-big.py.stamp: chapters/07-kalloc.nw
+$(STAMPS)/grade/kalloc-orders.py.stamp: chapters/07-kalloc.nw
 $(STAMPS)/grade/lisp-andor.py.stamp: chapters/26-lisp.nw
 $(STAMPS)/grade/lisp-grow.py.stamp: chapters/26-lisp.nw
 $(STAMPS)/grade/lisp-lists.py.stamp: chapters/26-lisp.nw
+$(STAMPS)/grade/locks-stats.py.stamp: chapters/06-locks.nw
+$(STAMPS)/grade/locks-trylock.py.stamp: chapters/06-locks.nw
 $(STAMPS)/grade/mkfs-reach.py.stamp: chapters/21-mkfs.nw
 $(STAMPS)/grade/mkfs-repair.py.stamp: chapters/21-mkfs.nw
+$(STAMPS)/grade/printf-binary.c.stamp: chapters/04-printf.nw
+$(STAMPS)/grade/printf-binary.py.stamp: chapters/04-printf.nw
+$(STAMPS)/grade/printf-dmesg.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/programs-grep-escape.py.stamp: chapters/24-programs.nw
@@ -235,6 +269,12 @@ $(STAMPS)/grade/programs-sort.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/programs-tail.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/programs-uniq.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/grade/testing-leak.py.stamp: chapters/05-testing.nw
+$(STAMPS)/grade/testing-near.py.stamp: chapters/05-testing.nw
+$(STAMPS)/grade/trap-ebreak.py.stamp: chapters/09-trap.nw
+$(STAMPS)/grade/trap-irqcount.py.stamp: chapters/09-trap.nw
+$(STAMPS)/grade/vm-rodata.py.stamp: chapters/08-vm.nw
+$(STAMPS)/grade/vm-vmprint.py.stamp: chapters/08-vm.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ckernel.c.stamp: chapters/93-ckernel.nw
 $(STAMPS)/hosttest/errno.c.stamp: chapters/13-syscall.nw
@@ -271,7 +311,19 @@ $(STAMPS)/kernel/format.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chap
 $(STAMPS)/kernel/fs.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
 $(STAMPS)/kernel/fs.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/fstest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
+$(STAMPS)/kernel/grade/devmem.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
+$(STAMPS)/kernel/grade/dmesg.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/10-proc.nw
+$(STAMPS)/kernel/grade/ebreak.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/grade/irqcount.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
+$(STAMPS)/kernel/grade/kmbig.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
+$(STAMPS)/kernel/grade/korders.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
+$(STAMPS)/kernel/grade/leak.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
+$(STAMPS)/kernel/grade/lockstat.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
+$(STAMPS)/kernel/grade/near.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
+$(STAMPS)/kernel/grade/rodata.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
+$(STAMPS)/kernel/grade/trylock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
+$(STAMPS)/kernel/grade/vmprint.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
 $(STAMPS)/kernel/initbin.S.stamp: chapters/10-proc.nw
 $(STAMPS)/kernel/inode.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/kalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
