@@ -60,7 +60,7 @@ include tangle.mk
 endif
 
 tangle.mk: FORCE | $(DEPS)
-	@$(TOOLS)/mktangle $@ $(CHAPTERS)
+	@$(TOOLS)/mktangle --stamps $(STAMPS) $@ $(CHAPTERS)
 
 TANGLED_SRC    := $(addprefix $(SRC)/,$(TANGLED))
 TANGLED_STAMPS := $(addprefix $(STAMPS)/,$(addsuffix .stamp,$(TANGLED)))
