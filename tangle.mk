@@ -21,6 +21,7 @@ TANGLED = \
   hosttest/kmalloc.c \
   hosttest/ktest.c \
   hosttest/printf.c \
+  hosttest/sh.c \
   hosttest/syscalls.c \
   kernel/bio.c \
   kernel/bootinfo.c \
@@ -187,6 +188,7 @@ $(STAMPS)/hosttest/hosttest.h.stamp: chapters/05-testing.nw
 $(STAMPS)/hosttest/kmalloc.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ktest.c.stamp: chapters/05-testing.nw
 $(STAMPS)/hosttest/printf.c.stamp: chapters/04-printf.nw
+$(STAMPS)/hosttest/sh.c.stamp: chapters/22-shell.nw
 $(STAMPS)/hosttest/syscalls.c.stamp: chapters/13-syscall.nw
 $(STAMPS)/kernel/bio.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/16-bio.nw
 $(STAMPS)/kernel/bootinfo.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
