@@ -11,6 +11,7 @@ TANGLED = \
   etc/paths \
   grade/printf-precision.c \
   grade/printf-precision.py \
+  grade/shell-andor.py \
   grade/syscall-getcpu.py \
   hosttest/buddy.c \
   hosttest/ckernel.c \
@@ -178,6 +179,7 @@ $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
+$(STAMPS)/grade/shell-andor.py.stamp: chapters/22-shell.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ckernel.c.stamp: chapters/93-ckernel.nw
