@@ -35,6 +35,7 @@ TANGLED = \
   grade/programs-sort.py \
   grade/programs-tail.py \
   grade/programs-uniq.py \
+  grade/shell-andor.py \
   grade/syscall-getcpu.py \
   grade/testing-leak.py \
   grade/testing-near.py \
@@ -51,6 +52,7 @@ TANGLED = \
   hosttest/kmalloc.c \
   hosttest/ktest.c \
   hosttest/printf.c \
+  hosttest/sh.c \
   hosttest/syscalls.c \
   kernel/bio.c \
   kernel/bootinfo.c \
@@ -268,6 +270,7 @@ $(STAMPS)/grade/programs-grep-vc.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/programs-sort.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/programs-tail.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/programs-uniq.py.stamp: chapters/24-programs.nw
+$(STAMPS)/grade/shell-andor.py.stamp: chapters/22-shell.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/testing-leak.py.stamp: chapters/05-testing.nw
 $(STAMPS)/grade/testing-near.py.stamp: chapters/05-testing.nw
@@ -284,6 +287,7 @@ $(STAMPS)/hosttest/hosttest.h.stamp: chapters/05-testing.nw
 $(STAMPS)/hosttest/kmalloc.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ktest.c.stamp: chapters/05-testing.nw
 $(STAMPS)/hosttest/printf.c.stamp: chapters/04-printf.nw
+$(STAMPS)/hosttest/sh.c.stamp: chapters/22-shell.nw
 $(STAMPS)/hosttest/syscalls.c.stamp: chapters/13-syscall.nw
 $(STAMPS)/kernel/bio.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/16-bio.nw
 $(STAMPS)/kernel/bootinfo.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
