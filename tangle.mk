@@ -11,6 +11,7 @@ TANGLED = \
   etc/paths \
   grade/printf-precision.c \
   grade/printf-precision.py \
+  grade/proc-waitpid.py \
   grade/syscall-getcpu.py \
   hosttest/buddy.c \
   hosttest/ckernel.c \
@@ -143,6 +144,7 @@ TANGLED = \
   user/cp.c \
   user/echo.c \
   user/fstests.c \
+  user/grade-waitpid.c \
   user/grep.c \
   user/head.c \
   user/init.c \
@@ -177,6 +179,7 @@ $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
+$(STAMPS)/grade/proc-waitpid.py.stamp: chapters/10-proc.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ckernel.c.stamp: chapters/93-ckernel.nw
@@ -309,6 +312,7 @@ $(STAMPS)/user/clear.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/cp.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/grade-waitpid.c.stamp: chapters/10-proc.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/init.c.stamp: chapters/22-shell.nw
