@@ -17,6 +17,7 @@ TANGLED = \
   grade/sync-barrier.py \
   grade/sync-trydown.py \
   grade/syscall-getcpu.py \
+  grade/syscall-sysinfo.py \
   hosttest/buddy.c \
   hosttest/ckernel.c \
   hosttest/errno.c \
@@ -150,6 +151,7 @@ TANGLED = \
   user/cp.c \
   user/echo.c \
   user/fstests.c \
+  user/grade-sysinfo.c \
   user/grade-waitpid.c \
   user/grep.c \
   user/head.c \
@@ -191,6 +193,7 @@ $(STAMPS)/grade/proc-waitpid.py.stamp: chapters/10-proc.nw
 $(STAMPS)/grade/sync-barrier.py.stamp: chapters/12-sync.nw
 $(STAMPS)/grade/sync-trydown.py.stamp: chapters/12-sync.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/grade/syscall-sysinfo.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ckernel.c.stamp: chapters/93-ckernel.nw
 $(STAMPS)/hosttest/errno.c.stamp: chapters/13-syscall.nw
@@ -324,6 +327,7 @@ $(STAMPS)/user/clear.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/cp.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/grade-sysinfo.c.stamp: chapters/13-syscall.nw
 $(STAMPS)/user/grade-waitpid.c.stamp: chapters/10-proc.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
