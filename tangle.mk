@@ -95,6 +95,7 @@ TANGLED = \
   kernel/syscall.tbl \
   kernel/syscalltest.c \
   kernel/sysfile.c \
+  kernel/sysinfo.h \
   kernel/syskcounters.c \
   kernel/sysproc.c \
   kernel/sysps.c \
@@ -271,6 +272,7 @@ $(STAMPS)/kernel/syscall.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw cha
 $(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw chapters/24-programs.nw chapters/25-usertests.nw
 $(STAMPS)/kernel/syscalltest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw chapters/24-programs.nw
 $(STAMPS)/kernel/sysfile.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
+$(STAMPS)/kernel/sysinfo.h.stamp: chapters/13-syscall.nw
 $(STAMPS)/kernel/syskcounters.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/25-usertests.nw
 $(STAMPS)/kernel/sysproc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/sysps.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/24-programs.nw
