@@ -14,6 +14,7 @@ TANGLED = \
   grade/printf-precision.c \
   grade/printf-precision.py \
   grade/proc-waitpid.py \
+  grade/sched-nice.py \
   grade/sync-barrier.py \
   grade/sync-trydown.py \
   grade/syscall-getcpu.py \
@@ -95,7 +96,6 @@ TANGLED = \
   kernel/syscall.tbl \
   kernel/syscalltest.c \
   kernel/sysfile.c \
-  kernel/sysinfo.h \
   kernel/syskcounters.c \
   kernel/sysproc.c \
   kernel/sysps.c \
@@ -152,6 +152,7 @@ TANGLED = \
   user/cp.c \
   user/echo.c \
   user/fstests.c \
+  user/grade-nice.c \
   user/grade-sysinfo.c \
   user/grade-waitpid.c \
   user/grep.c \
@@ -191,6 +192,7 @@ $(STAMPS)/grade/gradehelp.py.stamp: chapters/10-proc.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/proc-waitpid.py.stamp: chapters/10-proc.nw
+$(STAMPS)/grade/sched-nice.py.stamp: chapters/11-sched.nw
 $(STAMPS)/grade/sync-barrier.py.stamp: chapters/12-sync.nw
 $(STAMPS)/grade/sync-trydown.py.stamp: chapters/12-sync.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
@@ -272,7 +274,6 @@ $(STAMPS)/kernel/syscall.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw cha
 $(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw chapters/24-programs.nw chapters/25-usertests.nw
 $(STAMPS)/kernel/syscalltest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw chapters/24-programs.nw
 $(STAMPS)/kernel/sysfile.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
-$(STAMPS)/kernel/sysinfo.h.stamp: chapters/13-syscall.nw
 $(STAMPS)/kernel/syskcounters.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/25-usertests.nw
 $(STAMPS)/kernel/sysproc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/sysps.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/24-programs.nw
@@ -329,6 +330,7 @@ $(STAMPS)/user/clear.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/cp.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/grade-nice.c.stamp: chapters/11-sched.nw
 $(STAMPS)/user/grade-sysinfo.c.stamp: chapters/13-syscall.nw
 $(STAMPS)/user/grade-waitpid.c.stamp: chapters/10-proc.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
