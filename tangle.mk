@@ -9,6 +9,8 @@ TANGLED = \
   etc/lisp/map.l \
   etc/motd \
   etc/paths \
+  grade/bio-scan.py \
+  grade/bio-stats.py \
   grade/console-ctrlw.py \
   grade/gradehelp.py \
   grade/printf-precision.c \
@@ -55,6 +57,7 @@ TANGLED = \
   kernel/fs.c \
   kernel/fs.h \
   kernel/fstest.c \
+  kernel/grade/bio.c \
   kernel/grade/ctrlw.c \
   kernel/grade/getcpu.c \
   kernel/grade/sync.c \
@@ -187,6 +190,8 @@ $(STAMPS)/etc/lisp/fact.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
+$(STAMPS)/grade/bio-scan.py.stamp: chapters/16-bio.nw
+$(STAMPS)/grade/bio-stats.py.stamp: chapters/16-bio.nw
 $(STAMPS)/grade/console-ctrlw.py.stamp: chapters/14-console.nw
 $(STAMPS)/grade/gradehelp.py.stamp: chapters/10-proc.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
@@ -233,6 +238,7 @@ $(STAMPS)/kernel/format.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chap
 $(STAMPS)/kernel/fs.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
 $(STAMPS)/kernel/fs.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/fstest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
+$(STAMPS)/kernel/grade/bio.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/16-bio.nw
 $(STAMPS)/kernel/grade/ctrlw.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/14-console.nw
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/grade/sync.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
@@ -254,7 +260,7 @@ $(STAMPS)/kernel/plic.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapte
 $(STAMPS)/kernel/power.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
 $(STAMPS)/kernel/printf.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw
 $(STAMPS)/kernel/proc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/18-fs.nw chapters/19-file.nw
-$(STAMPS)/kernel/proc.h.stamp: chapters/10-proc.nw chapters/11-sched.nw chapters/18-fs.nw chapters/19-file.nw
+$(STAMPS)/kernel/proc.h.stamp: chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
 $(STAMPS)/kernel/procinfo.h.stamp: chapters/24-programs.nw
 $(STAMPS)/kernel/proctest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw
 $(STAMPS)/kernel/riscv.h.stamp: chapters/02-boot.nw chapters/04-printf.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw
@@ -271,11 +277,11 @@ $(STAMPS)/kernel/sync.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapte
 $(STAMPS)/kernel/sync.h.stamp: chapters/12-sync.nw
 $(STAMPS)/kernel/synctest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
 $(STAMPS)/kernel/syscall.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
-$(STAMPS)/kernel/syscall.tbl.stamp: chapters/11-sched.nw chapters/13-syscall.nw chapters/24-programs.nw chapters/25-usertests.nw
+$(STAMPS)/kernel/syscall.tbl.stamp: chapters/13-syscall.nw chapters/24-programs.nw chapters/25-usertests.nw
 $(STAMPS)/kernel/syscalltest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw chapters/24-programs.nw
 $(STAMPS)/kernel/sysfile.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
 $(STAMPS)/kernel/syskcounters.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/25-usertests.nw
-$(STAMPS)/kernel/sysproc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/11-sched.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/sysproc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/sysps.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/24-programs.nw
 $(STAMPS)/kernel/test/ckernel.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/93-ckernel.nw
 $(STAMPS)/kernel/test/console.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/14-console.nw
