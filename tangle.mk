@@ -21,6 +21,7 @@ TANGLED = \
   grade/sync-trydown.py \
   grade/syscall-getcpu.py \
   grade/syscall-sysinfo.py \
+  grade/virtio-stats.py \
   hosttest/buddy.c \
   hosttest/ckernel.c \
   hosttest/errno.c \
@@ -61,6 +62,7 @@ TANGLED = \
   kernel/grade/ctrlw.c \
   kernel/grade/getcpu.c \
   kernel/grade/sync.c \
+  kernel/grade/virtio.c \
   kernel/initbin.S \
   kernel/inode.h \
   kernel/kalloc.c \
@@ -202,6 +204,7 @@ $(STAMPS)/grade/sync-barrier.py.stamp: chapters/12-sync.nw
 $(STAMPS)/grade/sync-trydown.py.stamp: chapters/12-sync.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/syscall-sysinfo.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/grade/virtio-stats.py.stamp: chapters/15-virtio.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ckernel.c.stamp: chapters/93-ckernel.nw
 $(STAMPS)/hosttest/errno.c.stamp: chapters/13-syscall.nw
@@ -242,6 +245,7 @@ $(STAMPS)/kernel/grade/bio.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw c
 $(STAMPS)/kernel/grade/ctrlw.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/14-console.nw
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/grade/sync.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
+$(STAMPS)/kernel/grade/virtio.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/15-virtio.nw
 $(STAMPS)/kernel/initbin.S.stamp: chapters/10-proc.nw
 $(STAMPS)/kernel/inode.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/kalloc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/07-kalloc.nw
