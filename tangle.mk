@@ -18,6 +18,7 @@ TANGLED = \
   grade/proc-waitpid.py \
   grade/sched-nice.py \
   grade/sync-barrier.py \
+  grade/sync-rwlock.py \
   grade/sync-trydown.py \
   grade/syscall-getcpu.py \
   grade/syscall-sysinfo.py \
@@ -61,6 +62,7 @@ TANGLED = \
   kernel/grade/bio.c \
   kernel/grade/ctrlw.c \
   kernel/grade/getcpu.c \
+  kernel/grade/rwlock.c \
   kernel/grade/sync.c \
   kernel/grade/virtio.c \
   kernel/initbin.S \
@@ -201,6 +203,7 @@ $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/proc-waitpid.py.stamp: chapters/10-proc.nw
 $(STAMPS)/grade/sched-nice.py.stamp: chapters/11-sched.nw
 $(STAMPS)/grade/sync-barrier.py.stamp: chapters/12-sync.nw
+$(STAMPS)/grade/sync-rwlock.py.stamp: chapters/12-sync.nw
 $(STAMPS)/grade/sync-trydown.py.stamp: chapters/12-sync.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/syscall-sysinfo.py.stamp: chapters/13-syscall.nw
@@ -244,6 +247,7 @@ $(STAMPS)/kernel/fstest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chap
 $(STAMPS)/kernel/grade/bio.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/16-bio.nw
 $(STAMPS)/kernel/grade/ctrlw.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/14-console.nw
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
+$(STAMPS)/kernel/grade/rwlock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
 $(STAMPS)/kernel/grade/sync.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
 $(STAMPS)/kernel/grade/virtio.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/15-virtio.nw
 $(STAMPS)/kernel/initbin.S.stamp: chapters/10-proc.nw
