@@ -22,6 +22,7 @@ TANGLED = \
   grade/sync-trydown.py \
   grade/syscall-getcpu.py \
   grade/syscall-sysinfo.py \
+  grade/syscall-trace.py \
   grade/virtio-stats.py \
   hosttest/buddy.c \
   hosttest/ckernel.c \
@@ -161,6 +162,7 @@ TANGLED = \
   user/fstests.c \
   user/grade-nice.c \
   user/grade-sysinfo.c \
+  user/grade-trace.c \
   user/grade-waitpid.c \
   user/grep.c \
   user/head.c \
@@ -207,6 +209,7 @@ $(STAMPS)/grade/sync-rwlock.py.stamp: chapters/12-sync.nw
 $(STAMPS)/grade/sync-trydown.py.stamp: chapters/12-sync.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/syscall-sysinfo.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/grade/syscall-trace.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/virtio-stats.py.stamp: chapters/15-virtio.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ckernel.c.stamp: chapters/93-ckernel.nw
@@ -346,6 +349,7 @@ $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/grade-nice.c.stamp: chapters/11-sched.nw
 $(STAMPS)/user/grade-sysinfo.c.stamp: chapters/13-syscall.nw
+$(STAMPS)/user/grade-trace.c.stamp: chapters/13-syscall.nw
 $(STAMPS)/user/grade-waitpid.c.stamp: chapters/10-proc.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
