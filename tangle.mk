@@ -270,8 +270,8 @@ $(STAMPS)/kernel/pipe.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapte
 $(STAMPS)/kernel/plic.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
 $(STAMPS)/kernel/power.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
 $(STAMPS)/kernel/printf.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw
-$(STAMPS)/kernel/proc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/13-syscall.nw chapters/18-fs.nw chapters/19-file.nw
-$(STAMPS)/kernel/proc.h.stamp: chapters/10-proc.nw chapters/13-syscall.nw chapters/18-fs.nw chapters/19-file.nw
+$(STAMPS)/kernel/proc.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/18-fs.nw chapters/19-file.nw
+$(STAMPS)/kernel/proc.h.stamp: chapters/10-proc.nw chapters/18-fs.nw chapters/19-file.nw
 $(STAMPS)/kernel/procinfo.h.stamp: chapters/24-programs.nw
 $(STAMPS)/kernel/proctest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw
 $(STAMPS)/kernel/riscv.h.stamp: chapters/02-boot.nw chapters/04-printf.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw
