@@ -23,6 +23,7 @@ TANGLED = \
   grade/syscall-getcpu.py \
   grade/syscall-sysinfo.py \
   grade/syscall-trace.py \
+  grade/virtio-readonly.py \
   grade/virtio-stats.py \
   hosttest/buddy.c \
   hosttest/ckernel.c \
@@ -65,6 +66,7 @@ TANGLED = \
   kernel/grade/getcpu.c \
   kernel/grade/rwlock.c \
   kernel/grade/sync.c \
+  kernel/grade/virtio-ro.c \
   kernel/grade/virtio.c \
   kernel/initbin.S \
   kernel/inode.h \
@@ -210,6 +212,7 @@ $(STAMPS)/grade/sync-trydown.py.stamp: chapters/12-sync.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/syscall-sysinfo.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/syscall-trace.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/grade/virtio-readonly.py.stamp: chapters/15-virtio.nw
 $(STAMPS)/grade/virtio-stats.py.stamp: chapters/15-virtio.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ckernel.c.stamp: chapters/93-ckernel.nw
@@ -252,6 +255,7 @@ $(STAMPS)/kernel/grade/ctrlw.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
 $(STAMPS)/kernel/grade/getcpu.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/13-syscall.nw
 $(STAMPS)/kernel/grade/rwlock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
 $(STAMPS)/kernel/grade/sync.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
+$(STAMPS)/kernel/grade/virtio-ro.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/15-virtio.nw
 $(STAMPS)/kernel/grade/virtio.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/15-virtio.nw
 $(STAMPS)/kernel/initbin.S.stamp: chapters/10-proc.nw
 $(STAMPS)/kernel/inode.h.stamp: chapters/18-fs.nw
