@@ -23,6 +23,7 @@ TANGLED = \
   grade/syscall-getcpu.py \
   grade/syscall-sysinfo.py \
   grade/syscall-trace.py \
+  grade/syscall-uptimems.py \
   grade/virtio-readonly.py \
   grade/virtio-stats.py \
   hosttest/buddy.c \
@@ -165,6 +166,7 @@ TANGLED = \
   user/grade-nice.c \
   user/grade-sysinfo.c \
   user/grade-trace.c \
+  user/grade-uptimems.c \
   user/grade-waitpid.c \
   user/grep.c \
   user/head.c \
@@ -212,6 +214,7 @@ $(STAMPS)/grade/sync-trydown.py.stamp: chapters/12-sync.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/syscall-sysinfo.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/syscall-trace.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/grade/syscall-uptimems.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/virtio-readonly.py.stamp: chapters/15-virtio.nw
 $(STAMPS)/grade/virtio-stats.py.stamp: chapters/15-virtio.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
@@ -354,6 +357,7 @@ $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/grade-nice.c.stamp: chapters/11-sched.nw
 $(STAMPS)/user/grade-sysinfo.c.stamp: chapters/13-syscall.nw
 $(STAMPS)/user/grade-trace.c.stamp: chapters/13-syscall.nw
+$(STAMPS)/user/grade-uptimems.c.stamp: chapters/13-syscall.nw
 $(STAMPS)/user/grade-waitpid.c.stamp: chapters/10-proc.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
