@@ -9,6 +9,9 @@ TANGLED = \
   etc/lisp/map.l \
   etc/motd \
   etc/paths \
+  grade/bio-scan.py \
+  grade/bio-stats.py \
+  grade/console-ctrlw.py \
   grade/devtree-mem.py \
   grade/exec-script.py \
   grade/exec-wx.py \
@@ -16,6 +19,7 @@ TANGLED = \
   grade/file-pipebuf.py \
   grade/fs-longname.py \
   grade/gradefiles.py \
+  grade/gradehelp.py \
   grade/kalloc-big.py \
   grade/kalloc-orders.py \
   grade/lisp-andor.py \
@@ -30,17 +34,27 @@ TANGLED = \
   grade/printf-dmesg.py \
   grade/printf-precision.c \
   grade/printf-precision.py \
+  grade/proc-waitpid.py \
   grade/programs-grep-escape.py \
   grade/programs-grep-vc.py \
   grade/programs-sort.py \
   grade/programs-tail.py \
   grade/programs-uniq.py \
+  grade/sched-nice.py \
   grade/shell-andor.py \
+  grade/sync-barrier.py \
+  grade/sync-rwlock.py \
+  grade/sync-trydown.py \
   grade/syscall-getcpu.py \
+  grade/syscall-sysinfo.py \
+  grade/syscall-trace.py \
+  grade/syscall-uptimems.py \
   grade/testing-leak.py \
   grade/testing-near.py \
   grade/trap-ebreak.py \
   grade/trap-irqcount.py \
+  grade/virtio-readonly.py \
+  grade/virtio-stats.py \
   grade/vm-rodata.py \
   grade/vm-vmprint.py \
   hosttest/buddy.c \
@@ -80,6 +94,8 @@ TANGLED = \
   kernel/fs.c \
   kernel/fs.h \
   kernel/fstest.c \
+  kernel/grade/bio.c \
+  kernel/grade/ctrlw.c \
   kernel/grade/devmem.c \
   kernel/grade/dmesg.c \
   kernel/grade/ebreak.c \
@@ -91,7 +107,11 @@ TANGLED = \
   kernel/grade/lockstat.c \
   kernel/grade/near.c \
   kernel/grade/rodata.c \
+  kernel/grade/rwlock.c \
+  kernel/grade/sync.c \
   kernel/grade/trylock.c \
+  kernel/grade/virtio-ro.c \
+  kernel/grade/virtio.c \
   kernel/grade/vmprint.c \
   kernel/initbin.S \
   kernel/inode.h \
@@ -193,8 +213,13 @@ TANGLED = \
   user/echo.c \
   user/fstests.c \
   user/grade-lseek.c \
+  user/grade-nice.c \
   user/grade-pipe.c \
   user/grade-run.c \
+  user/grade-sysinfo.c \
+  user/grade-trace.c \
+  user/grade-uptimems.c \
+  user/grade-waitpid.c \
   user/grade-wx.c \
   user/grep.c \
   user/head.c \
@@ -244,6 +269,9 @@ $(STAMPS)/etc/lisp/fact.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
+$(STAMPS)/grade/bio-scan.py.stamp: chapters/16-bio.nw
+$(STAMPS)/grade/bio-stats.py.stamp: chapters/16-bio.nw
+$(STAMPS)/grade/console-ctrlw.py.stamp: chapters/14-console.nw
 $(STAMPS)/grade/devtree-mem.py.stamp: chapters/03-devtree.nw
 $(STAMPS)/grade/exec-script.py.stamp: chapters/20-exec.nw
 $(STAMPS)/grade/exec-wx.py.stamp: chapters/20-exec.nw
@@ -251,6 +279,7 @@ $(STAMPS)/grade/file-lseek.py.stamp: chapters/19-file.nw
 $(STAMPS)/grade/file-pipebuf.py.stamp: chapters/19-file.nw
 $(STAMPS)/grade/fs-longname.py.stamp: chapters/18-fs.nw
 $(STAMPS)/grade/gradefiles.py.stamp: chapters/24-programs.nw
+$(STAMPS)/grade/gradehelp.py.stamp: chapters/10-proc.nw
 $(STAMPS)/grade/kalloc-big.py.stamp: chapters/07-kalloc.nw
 $(STAMPS)/grade/kalloc-orders.py.stamp: chapters/07-kalloc.nw
 $(STAMPS)/grade/lisp-andor.py.stamp: chapters/26-lisp.nw
@@ -265,17 +294,27 @@ $(STAMPS)/grade/printf-binary.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-dmesg.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
+$(STAMPS)/grade/proc-waitpid.py.stamp: chapters/10-proc.nw
 $(STAMPS)/grade/programs-grep-escape.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/programs-grep-vc.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/programs-sort.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/programs-tail.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/programs-uniq.py.stamp: chapters/24-programs.nw
+$(STAMPS)/grade/sched-nice.py.stamp: chapters/11-sched.nw
 $(STAMPS)/grade/shell-andor.py.stamp: chapters/22-shell.nw
+$(STAMPS)/grade/sync-barrier.py.stamp: chapters/12-sync.nw
+$(STAMPS)/grade/sync-rwlock.py.stamp: chapters/12-sync.nw
+$(STAMPS)/grade/sync-trydown.py.stamp: chapters/12-sync.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/grade/syscall-sysinfo.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/grade/syscall-trace.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/grade/syscall-uptimems.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/testing-leak.py.stamp: chapters/05-testing.nw
 $(STAMPS)/grade/testing-near.py.stamp: chapters/05-testing.nw
 $(STAMPS)/grade/trap-ebreak.py.stamp: chapters/09-trap.nw
 $(STAMPS)/grade/trap-irqcount.py.stamp: chapters/09-trap.nw
+$(STAMPS)/grade/virtio-readonly.py.stamp: chapters/15-virtio.nw
+$(STAMPS)/grade/virtio-stats.py.stamp: chapters/15-virtio.nw
 $(STAMPS)/grade/vm-rodata.py.stamp: chapters/08-vm.nw
 $(STAMPS)/grade/vm-vmprint.py.stamp: chapters/08-vm.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
@@ -315,6 +354,8 @@ $(STAMPS)/kernel/format.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chap
 $(STAMPS)/kernel/fs.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
 $(STAMPS)/kernel/fs.h.stamp: chapters/18-fs.nw
 $(STAMPS)/kernel/fstest.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/18-fs.nw
+$(STAMPS)/kernel/grade/bio.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/16-bio.nw
+$(STAMPS)/kernel/grade/ctrlw.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/14-console.nw
 $(STAMPS)/kernel/grade/devmem.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw
 $(STAMPS)/kernel/grade/dmesg.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/10-proc.nw
 $(STAMPS)/kernel/grade/ebreak.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/09-trap.nw
@@ -326,7 +367,11 @@ $(STAMPS)/kernel/grade/leak.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw 
 $(STAMPS)/kernel/grade/lockstat.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
 $(STAMPS)/kernel/grade/near.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/05-testing.nw
 $(STAMPS)/kernel/grade/rodata.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
+$(STAMPS)/kernel/grade/rwlock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
+$(STAMPS)/kernel/grade/sync.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/12-sync.nw
 $(STAMPS)/kernel/grade/trylock.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/06-locks.nw
+$(STAMPS)/kernel/grade/virtio-ro.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/15-virtio.nw
+$(STAMPS)/kernel/grade/virtio.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/15-virtio.nw
 $(STAMPS)/kernel/grade/vmprint.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/08-vm.nw
 $(STAMPS)/kernel/initbin.S.stamp: chapters/10-proc.nw
 $(STAMPS)/kernel/inode.h.stamp: chapters/18-fs.nw
@@ -428,8 +473,13 @@ $(STAMPS)/user/cp.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/grade-lseek.c.stamp: chapters/19-file.nw
+$(STAMPS)/user/grade-nice.c.stamp: chapters/11-sched.nw
 $(STAMPS)/user/grade-pipe.c.stamp: chapters/19-file.nw
 $(STAMPS)/user/grade-run.c.stamp: chapters/24-programs.nw
+$(STAMPS)/user/grade-sysinfo.c.stamp: chapters/13-syscall.nw
+$(STAMPS)/user/grade-trace.c.stamp: chapters/13-syscall.nw
+$(STAMPS)/user/grade-uptimems.c.stamp: chapters/13-syscall.nw
+$(STAMPS)/user/grade-waitpid.c.stamp: chapters/10-proc.nw
 $(STAMPS)/user/grade-wx.c.stamp: chapters/20-exec.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
