@@ -48,7 +48,6 @@ TANGLED = \
   grade/syscall-getcpu.py \
   grade/syscall-sysinfo.py \
   grade/syscall-trace.py \
-  grade/syscall-uptimems.py \
   grade/testing-leak.py \
   grade/testing-near.py \
   grade/trap-ebreak.py \
@@ -218,7 +217,6 @@ TANGLED = \
   user/grade-run.c \
   user/grade-sysinfo.c \
   user/grade-trace.c \
-  user/grade-uptimems.c \
   user/grade-waitpid.c \
   user/grade-wx.c \
   user/grep.c \
@@ -308,7 +306,6 @@ $(STAMPS)/grade/sync-trydown.py.stamp: chapters/12-sync.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/syscall-sysinfo.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/syscall-trace.py.stamp: chapters/13-syscall.nw
-$(STAMPS)/grade/syscall-uptimems.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/grade/testing-leak.py.stamp: chapters/05-testing.nw
 $(STAMPS)/grade/testing-near.py.stamp: chapters/05-testing.nw
 $(STAMPS)/grade/trap-ebreak.py.stamp: chapters/09-trap.nw
@@ -478,7 +475,6 @@ $(STAMPS)/user/grade-pipe.c.stamp: chapters/19-file.nw
 $(STAMPS)/user/grade-run.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/grade-sysinfo.c.stamp: chapters/13-syscall.nw
 $(STAMPS)/user/grade-trace.c.stamp: chapters/13-syscall.nw
-$(STAMPS)/user/grade-uptimems.c.stamp: chapters/13-syscall.nw
 $(STAMPS)/user/grade-waitpid.c.stamp: chapters/10-proc.nw
 $(STAMPS)/user/grade-wx.c.stamp: chapters/20-exec.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
