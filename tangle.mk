@@ -9,6 +9,10 @@ TANGLED = \
   etc/lisp/map.l \
   etc/motd \
   etc/paths \
+  grade/guides-devzero.py \
+  grade/guides-getrandom.py \
+  grade/guides-hexdump-skip.py \
+  grade/guides-tee.py \
   grade/printf-precision.c \
   grade/printf-precision.py \
   grade/syscall-getcpu.py \
@@ -148,6 +152,8 @@ TANGLED = \
   user/cp.c \
   user/echo.c \
   user/fstests.c \
+  user/gr-devzero.c \
+  user/gr-getrandom.c \
   user/grep.c \
   user/head.c \
   user/hexdump.c \
@@ -196,6 +202,10 @@ $(STAMPS)/etc/lisp/fact.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/lisp/map.l.stamp: chapters/26-lisp.nw
 $(STAMPS)/etc/motd.stamp: chapters/22-shell.nw
 $(STAMPS)/etc/paths.stamp: chapters/22-shell.nw
+$(STAMPS)/grade/guides-devzero.py.stamp: chapters/28-guides.nw
+$(STAMPS)/grade/guides-getrandom.py.stamp: chapters/28-guides.nw
+$(STAMPS)/grade/guides-hexdump-skip.py.stamp: chapters/28-guides.nw
+$(STAMPS)/grade/guides-tee.py.stamp: chapters/28-guides.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
@@ -335,6 +345,8 @@ $(STAMPS)/user/clear.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/cp.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/gr-devzero.c.stamp: chapters/28-guides.nw
+$(STAMPS)/user/gr-getrandom.c.stamp: chapters/28-guides.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/hexdump.c.stamp: chapters/24-programs.nw chapters/28-guides.nw
