@@ -13,6 +13,8 @@ TANGLED = \
   grade/guides-getrandom.py \
   grade/guides-hexdump-skip.py \
   grade/guides-tee.py \
+  grade/libc-atexit.py \
+  grade/libc-realloc.py \
   grade/printf-precision.c \
   grade/printf-precision.py \
   grade/syscall-getcpu.py \
@@ -36,7 +38,6 @@ TANGLED = \
   kernel/cpu.h \
   kernel/crash.c \
   kernel/defs.h \
-  kernel/devzero.c \
   kernel/elf.h \
   kernel/entry.S \
   kernel/errno.h \
@@ -153,8 +154,10 @@ TANGLED = \
   user/cp.c \
   user/echo.c \
   user/fstests.c \
+  user/gr-atexit.c \
   user/gr-devzero.c \
   user/gr-getrandom.c \
+  user/gr-realloc.c \
   user/grep.c \
   user/head.c \
   user/hexdump.c \
@@ -207,6 +210,8 @@ $(STAMPS)/grade/guides-devzero.py.stamp: chapters/28-guides.nw
 $(STAMPS)/grade/guides-getrandom.py.stamp: chapters/28-guides.nw
 $(STAMPS)/grade/guides-hexdump-skip.py.stamp: chapters/28-guides.nw
 $(STAMPS)/grade/guides-tee.py.stamp: chapters/28-guides.nw
+$(STAMPS)/grade/libc-atexit.py.stamp: chapters/23-libc.nw
+$(STAMPS)/grade/libc-realloc.py.stamp: chapters/23-libc.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
@@ -230,7 +235,6 @@ $(STAMPS)/kernel/console.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw cha
 $(STAMPS)/kernel/cpu.h.stamp: chapters/06-locks.nw chapters/10-proc.nw chapters/11-sched.nw
 $(STAMPS)/kernel/crash.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/09-trap.nw chapters/12-sync.nw
 $(STAMPS)/kernel/defs.h.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/04-printf.nw chapters/05-testing.nw chapters/06-locks.nw chapters/07-kalloc.nw chapters/08-vm.nw chapters/09-trap.nw chapters/10-proc.nw chapters/11-sched.nw chapters/12-sync.nw chapters/13-syscall.nw chapters/14-console.nw chapters/15-virtio.nw chapters/16-bio.nw chapters/17-log.nw chapters/18-fs.nw chapters/19-file.nw chapters/20-exec.nw chapters/25-usertests.nw chapters/28-guides.nw
-$(STAMPS)/kernel/devzero.c.stamp: chapters/02-boot.nw chapters/03-devtree.nw chapters/10-proc.nw chapters/28-guides.nw
 $(STAMPS)/kernel/elf.h.stamp: chapters/20-exec.nw
 $(STAMPS)/kernel/entry.S.stamp: chapters/02-boot.nw
 $(STAMPS)/kernel/errno.h.stamp: chapters/13-syscall.nw
@@ -347,8 +351,10 @@ $(STAMPS)/user/clear.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/cp.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/gr-atexit.c.stamp: chapters/23-libc.nw
 $(STAMPS)/user/gr-devzero.c.stamp: chapters/28-guides.nw
 $(STAMPS)/user/gr-getrandom.c.stamp: chapters/28-guides.nw
+$(STAMPS)/user/gr-realloc.c.stamp: chapters/23-libc.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/hexdump.c.stamp: chapters/24-programs.nw chapters/28-guides.nw
