@@ -15,6 +15,7 @@ TANGLED = \
   grade/guides-tee.py \
   grade/libc-atexit.py \
   grade/libc-realloc.py \
+  grade/libc-strtol.py \
   grade/printf-precision.c \
   grade/printf-precision.py \
   grade/syscall-getcpu.py \
@@ -158,6 +159,7 @@ TANGLED = \
   user/gr-devzero.c \
   user/gr-getrandom.c \
   user/gr-realloc.c \
+  user/gr-strtol.c \
   user/grep.c \
   user/head.c \
   user/hexdump.c \
@@ -212,6 +214,7 @@ $(STAMPS)/grade/guides-hexdump-skip.py.stamp: chapters/28-guides.nw
 $(STAMPS)/grade/guides-tee.py.stamp: chapters/28-guides.nw
 $(STAMPS)/grade/libc-atexit.py.stamp: chapters/23-libc.nw
 $(STAMPS)/grade/libc-realloc.py.stamp: chapters/23-libc.nw
+$(STAMPS)/grade/libc-strtol.py.stamp: chapters/23-libc.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
@@ -355,6 +358,7 @@ $(STAMPS)/user/gr-atexit.c.stamp: chapters/23-libc.nw
 $(STAMPS)/user/gr-devzero.c.stamp: chapters/28-guides.nw
 $(STAMPS)/user/gr-getrandom.c.stamp: chapters/28-guides.nw
 $(STAMPS)/user/gr-realloc.c.stamp: chapters/23-libc.nw
+$(STAMPS)/user/gr-strtol.c.stamp: chapters/23-libc.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/hexdump.c.stamp: chapters/24-programs.nw chapters/28-guides.nw
