@@ -19,6 +19,7 @@ TANGLED = \
   grade/printf-precision.c \
   grade/printf-precision.py \
   grade/syscall-getcpu.py \
+  grade/walk-switches.py \
   hosttest/buddy.c \
   hosttest/ckernel.c \
   hosttest/errno.c \
@@ -160,6 +161,7 @@ TANGLED = \
   user/gr-getrandom.c \
   user/gr-realloc.c \
   user/gr-strtol.c \
+  user/gr-switches.c \
   user/grep.c \
   user/head.c \
   user/hexdump.c \
@@ -218,6 +220,7 @@ $(STAMPS)/grade/libc-strtol.py.stamp: chapters/23-libc.nw
 $(STAMPS)/grade/printf-precision.c.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/printf-precision.py.stamp: chapters/04-printf.nw
 $(STAMPS)/grade/syscall-getcpu.py.stamp: chapters/13-syscall.nw
+$(STAMPS)/grade/walk-switches.py.stamp: chapters/27-walkthroughs.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ckernel.c.stamp: chapters/93-ckernel.nw
 $(STAMPS)/hosttest/errno.c.stamp: chapters/13-syscall.nw
@@ -359,6 +362,7 @@ $(STAMPS)/user/gr-devzero.c.stamp: chapters/28-guides.nw
 $(STAMPS)/user/gr-getrandom.c.stamp: chapters/28-guides.nw
 $(STAMPS)/user/gr-realloc.c.stamp: chapters/23-libc.nw
 $(STAMPS)/user/gr-strtol.c.stamp: chapters/23-libc.nw
+$(STAMPS)/user/gr-switches.c.stamp: chapters/27-walkthroughs.nw
 $(STAMPS)/user/grep.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/head.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/hexdump.c.stamp: chapters/24-programs.nw chapters/28-guides.nw
