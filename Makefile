@@ -281,7 +281,7 @@ test-full: $(DEPS)
 GRADEARGS = $(if $(EX),--ex $(EX)) $(if $(CH),--ch $(CH)) \
             $(if $(GRADEFLAGS),--title "$(GRADEFLAGS)") $(if $(RESULTS),--results $(RESULTS))
 
-grade: kernel hosttests
+grade: kernel hosttests fsimg
 	@$(TOOLS)/grade $(GRADEARGS)
 
 # The two editions made from this tree (book/tools/edition): the student
