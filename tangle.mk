@@ -20,8 +20,15 @@ TANGLED = \
   grade/fs-longname.py \
   grade/gradefiles.py \
   grade/gradehelp.py \
+  grade/guides-devzero.py \
+  grade/guides-getrandom.py \
+  grade/guides-hexdump-skip.py \
+  grade/guides-tee.py \
   grade/kalloc-big.py \
   grade/kalloc-orders.py \
+  grade/libc-atexit.py \
+  grade/libc-realloc.py \
+  grade/libc-strtol.py \
   grade/lisp-andor.py \
   grade/lisp-grow.py \
   grade/lisp-lists.py \
@@ -56,6 +63,7 @@ TANGLED = \
   grade/virtio-stats.py \
   grade/vm-rodata.py \
   grade/vm-vmprint.py \
+  grade/walk-switches.py \
   hosttest/buddy.c \
   hosttest/ckernel.c \
   hosttest/errno.c \
@@ -211,6 +219,12 @@ TANGLED = \
   user/cp.c \
   user/echo.c \
   user/fstests.c \
+  user/gr-atexit.c \
+  user/gr-devzero.c \
+  user/gr-getrandom.c \
+  user/gr-realloc.c \
+  user/gr-strtol.c \
+  user/gr-switches.c \
   user/grade-lseek.c \
   user/grade-nice.c \
   user/grade-pipe.c \
@@ -278,8 +292,15 @@ $(STAMPS)/grade/file-pipebuf.py.stamp: chapters/19-file.nw
 $(STAMPS)/grade/fs-longname.py.stamp: chapters/18-fs.nw
 $(STAMPS)/grade/gradefiles.py.stamp: chapters/24-programs.nw
 $(STAMPS)/grade/gradehelp.py.stamp: chapters/10-proc.nw
+$(STAMPS)/grade/guides-devzero.py.stamp: chapters/28-guides.nw
+$(STAMPS)/grade/guides-getrandom.py.stamp: chapters/28-guides.nw
+$(STAMPS)/grade/guides-hexdump-skip.py.stamp: chapters/28-guides.nw
+$(STAMPS)/grade/guides-tee.py.stamp: chapters/28-guides.nw
 $(STAMPS)/grade/kalloc-big.py.stamp: chapters/07-kalloc.nw
 $(STAMPS)/grade/kalloc-orders.py.stamp: chapters/07-kalloc.nw
+$(STAMPS)/grade/libc-atexit.py.stamp: chapters/23-libc.nw
+$(STAMPS)/grade/libc-realloc.py.stamp: chapters/23-libc.nw
+$(STAMPS)/grade/libc-strtol.py.stamp: chapters/23-libc.nw
 $(STAMPS)/grade/lisp-andor.py.stamp: chapters/26-lisp.nw
 $(STAMPS)/grade/lisp-grow.py.stamp: chapters/26-lisp.nw
 $(STAMPS)/grade/lisp-lists.py.stamp: chapters/26-lisp.nw
@@ -314,6 +335,7 @@ $(STAMPS)/grade/virtio-readonly.py.stamp: chapters/15-virtio.nw
 $(STAMPS)/grade/virtio-stats.py.stamp: chapters/15-virtio.nw
 $(STAMPS)/grade/vm-rodata.py.stamp: chapters/08-vm.nw
 $(STAMPS)/grade/vm-vmprint.py.stamp: chapters/08-vm.nw
+$(STAMPS)/grade/walk-switches.py.stamp: chapters/27-walkthroughs.nw
 $(STAMPS)/hosttest/buddy.c.stamp: chapters/07-kalloc.nw
 $(STAMPS)/hosttest/ckernel.c.stamp: chapters/93-ckernel.nw
 $(STAMPS)/hosttest/errno.c.stamp: chapters/13-syscall.nw
@@ -469,6 +491,12 @@ $(STAMPS)/user/clear.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/cp.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/echo.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/fstests.c.stamp: chapters/22-shell.nw
+$(STAMPS)/user/gr-atexit.c.stamp: chapters/23-libc.nw
+$(STAMPS)/user/gr-devzero.c.stamp: chapters/28-guides.nw
+$(STAMPS)/user/gr-getrandom.c.stamp: chapters/28-guides.nw
+$(STAMPS)/user/gr-realloc.c.stamp: chapters/23-libc.nw
+$(STAMPS)/user/gr-strtol.c.stamp: chapters/23-libc.nw
+$(STAMPS)/user/gr-switches.c.stamp: chapters/27-walkthroughs.nw
 $(STAMPS)/user/grade-lseek.c.stamp: chapters/19-file.nw
 $(STAMPS)/user/grade-nice.c.stamp: chapters/11-sched.nw
 $(STAMPS)/user/grade-pipe.c.stamp: chapters/19-file.nw
