@@ -36,6 +36,22 @@ class TestFailure(Exception):
     pass
 
 
+def sparse_copy(src, dst, block=65536):
+    """Copy src to dst, leaving holes for blocks of zeros: a fresh disk
+    image is mostly zeros, and a hundred tests each keep a copy."""
+    zero = bytes(block)
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while True:
+            data = fin.read(block)
+            if not data:
+                break
+            if data == zero[:len(data)]:
+                fout.seek(len(data), os.SEEK_CUR)
+            else:
+                fout.write(data)
+        fout.truncate()
+
+
 class Machine:
     """One QEMU run: its console output so far, and a read position."""
 
@@ -155,6 +171,7 @@ class Test:
         self.name, self.slug, self.testdir = name, slug, testdir
         self.machines = []
         self.disks = []             # the image each machine booted with
+        self.copies = []            # the private copies boot() made
 
     def boot(self, cpus=1, args="", mem="128M", kernel=KERNEL, extra=(),
              disk=None, rng=None):
@@ -174,7 +191,8 @@ class Test:
         stem = os.path.join(self.testdir, f"{self.slug}{'-' + str(n) if n else ''}")
         if disk is None and os.path.exists(FSIMG):
             disk = stem + ".img"
-            shutil.copyfile(FSIMG, disk)
+            sparse_copy(FSIMG, disk)
+            self.copies.append(disk)
         if disk:
             # cache=unsafe: QEMU still offers and obeys the flush
             # command, and every write reaches the image file, but it
@@ -216,3 +234,10 @@ class Test:
     def close(self):
         for m in self.machines:
             m.close()
+
+    def discard_copies(self):
+        """Remove the private disk copies (the runner does so when the
+        test passed; a failed test keeps them beside its transcript)."""
+        for d in self.copies:
+            if os.path.exists(d):
+                os.remove(d)
