@@ -235,6 +235,20 @@ class Test:
         for m in self.machines:
             m.close()
 
+    def fsck_copies(self):
+        """Check every private disk copy with fsck, once QEMU is gone: a
+        test passes only if it left its disk consistent, wherever QEMU
+        was stopped.  Skipped before mkfs/fsck exist (the early chapters)."""
+        fsck = os.path.join(BUILD, "mkfs", "fsck")
+        if not os.path.exists(fsck):
+            return
+        self.close()
+        for d in self.copies:
+            r = subprocess.run([fsck, d], capture_output=True, text=True)
+            if r.returncode != 0:
+                raise TestFailure(f"fsck finds problems in the disk it left, {d}:\n"
+                                  + (r.stdout + r.stderr)[-600:])
+
     def discard_copies(self):
         """Remove the private disk copies (the runner does so when the
         test passed; a failed test keeps them beside its transcript)."""
