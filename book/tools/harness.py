@@ -255,3 +255,20 @@ class Test:
         for d in self.copies:
             if os.path.exists(d):
                 os.remove(d)
+
+
+def shell(t, cpus=1, **kw):
+    """Boot a machine (t.boot's arguments) and wait for the shell's first
+    prompt; returns the Machine."""
+    m = t.boot(cpus=cpus, **kw)
+    m.expect(r"\$ ", timeout=30)
+    return m
+
+
+def run(m, line, prompt=r"\$ ", timeout=30):
+    """Type line and return what the system printed between the echo of
+    the line and the next prompt, without carriage returns.  Matching the
+    echo first keeps one command's output out of the next one's."""
+    m.sendline(line)
+    r = m.expect(re.escape(line) + r"\r?\n(?s:(.*?))" + prompt, timeout=timeout)
+    return r.group(1).replace("\r", "")
