@@ -15,7 +15,7 @@ DEPS     := build/deps.stamp
 
 .DEFAULT_GOAL := all
 .PHONY: all help deps doctor tangle check kernel qemu qemu-gdb gdb test \
-        test-full pdf html book test-book figures hosttests grade book-instructor \
+        test-full pdf html book test-book figures figure-pdfs figure-pdfs-serially hosttests grade book-instructor \
         check-exercises clean FORCE
 
 all: kernel
@@ -229,10 +229,16 @@ build/book/chapters.tex: $(CHAPTERS) | $(DEPS)
 	@mkdir -p $(@D)
 	noweave -n -index -latex $(CHAPTERS) > $@.tmp && mv $@.tmp $@
 
-build/book/book.pdf: build/book/chapters.tex $(BOOKTEX) $(FIGPDF) $(wildcard book/edition.tex)
+# Three LaTeX passes (book/tools/pdfbook says why): the first only
+# numbers things and so runs while the figures are being drawn.
+build/book/numbering.stamp: build/book/chapters.tex $(BOOKTEX) $(TOOLS)/pdfbook \
+                            $(wildcard book/edition.tex)
 	cp $(BOOKTEX) $(wildcard book/edition.tex) build/book/
-	cd build/book && latexmk -g -pdf -interaction=nonstopmode -halt-on-error \
-	  -quiet book.tex >latexmk.out 2>&1 || { tail -40 latexmk.out; exit 1; }
+	cd build/book && ../../$(TOOLS)/pdfbook numbering
+	@touch $@
+
+build/book/book.pdf: build/book/numbering.stamp $(FIGPDF)
+	cd build/book && ../../$(TOOLS)/pdfbook final
 	@$(TOOLS)/texcheck build/book/book.log
 
 pdf: build/book/book.pdf
@@ -245,10 +251,18 @@ build/book/html/index.html: $(CHAPTERS) $(TOOLS)/nw2html $(wildcard book/html/*)
 
 html: build/book/html/index.html
 
-# The PDF (three LaTeX passes) and the HTML are independent: build them
-# side by side, so that the book takes as long as the PDF alone.
+# The PDF's three LaTeX passes are the long pole.  The first (numbering)
+# needs no figures, so it runs while the figures are drawn; the last two
+# run while the HTML is written.
+# (make -j2 alone would draw every figure first, in both slots: one slot
+# draws them one by one instead.)
 book:
+	@$(MAKE) --no-print-directory -j2 build/book/numbering.stamp figure-pdfs-serially
 	@$(MAKE) --no-print-directory -j2 pdf html
+
+figure-pdfs: $(FIGPDF)
+figure-pdfs-serially:
+	@MAKEFLAGS= $(MAKE) --no-print-directory figure-pdfs
 
 # Render chosen pages in a real browser (Debian's Chromium, installed on
 # demand) and check every internal link and anchor of the HTML book.
@@ -299,19 +313,19 @@ book-instructor: build/instructor
 # The reference appendix's tables are computed from the tangled headers.
 REFTABLES := $(addprefix build/book/reference-,errors.tex trapframe.tex \
              trapframe-size.tex memlayout.tex params.tex)
-$(REFTABLES): $(TOOLS)/mkreference $(addprefix $(SRC)/kernel/,errno.h trap.h \
+$(REFTABLES) &: $(TOOLS)/mkreference $(addprefix $(SRC)/kernel/,errno.h trap.h \
               memlayout.h param.h types.h riscv.h)
 	@mkdir -p build/book
 	$(TOOLS)/mkreference $(SRC) build/book
 
-build/book/book.pdf build/book/html/index.html: $(REFTABLES)
+build/book/numbering.stamp build/book/html/index.html: $(REFTABLES)
 
 # The instructors' appendix lists the exercises from a generated table.
 build/book/exercise-table.tex: $(CHAPTERS) $(TOOLS)/exercisetable
 	@mkdir -p $(@D)
 	$(TOOLS)/exercisetable $(CHAPTERS) > $@.tmp && mv $@.tmp $@
 
-build/book/book.pdf build/book/html/index.html: build/book/exercise-table.tex
+build/book/numbering.stamp build/book/html/index.html: build/book/exercise-table.tex
 
 # Every grader fails on the student tree and passes on the instructor
 # tree, and no solution text appears in anything the student tree builds.
@@ -347,7 +361,7 @@ $(STAMPS)/syscalls.gen: $(SRC)/tools/gensyscalls.py $(SRC)/kernel/syscall.tbl \
 $(SYSGEN): $(STAMPS)/syscalls.gen ;
 
 $(KOBJS) $(HOSTTESTS): | $(SYSGEN)
-build/book/book.pdf build/book/html/index.html: build/book/syscall-table.tex
+build/book/numbering.stamp build/book/html/index.html: build/book/syscall-table.tex
 # pandoc, run by nw2html from the project root, looks for \input files
 # along TEXINPUTS, so the appendix's \input{syscall-table} finds the table.
 build/book/html/index.html: export TEXINPUTS := build/book:$(TEXINPUTS)
