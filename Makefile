@@ -15,7 +15,7 @@ DEPS     := build/deps.stamp
 
 .DEFAULT_GOAL := all
 .PHONY: all help deps doctor tangle check kernel qemu qemu-gdb gdb test \
-        test-full pdf html book test-book figures figure-pdfs figure-pdfs-serially hosttests grade book-instructor \
+        test-full pdf html book test-book figures figure-pdfs figure-pdfs-serially bench hosttests grade book-instructor \
         check-exercises clean FORCE
 
 all: kernel
@@ -30,6 +30,7 @@ help:
 	@echo "make book      the PDF (build/book/book.pdf) and HTML (build/book/html/)"
 	@echo "make pdf | html  one of the two"
 	@echo "make test-book render book pages in Chromium, check every link"
+	@echo "make bench     time make book, and the kernel's operations (BENCH=book|kernel)"
 	@echo "make qemu-gdb  QEMU waiting for gdb; then 'make gdb' in another window"
 	@echo "make tangle    write every file the chapters define to build/src/"
 	@echo "make check     chunk consistency, -Werror build, book references"
@@ -270,6 +271,12 @@ test-book: book
 	@$(TOOLS)/deps --browser
 	@$(TOOLS)/screenshots build/book/html build/book/screenshots
 	@$(TOOLS)/linkcheck build/book/html
+
+# ---------------------------------------------------------------- benchmarks
+# Benchmarks measure and report; unlike tests they never fail because a
+# host is slow (chapter 28, Guide 4).  BENCH=book or BENCH=kernel runs one.
+bench: | $(DEPS)
+	@$(TOOLS)/bench $(BENCH)
 
 # ---------------------------------------------------------------- tests
 check: tangle.mk

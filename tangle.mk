@@ -214,6 +214,7 @@ TANGLED = \
   tests/typed-address-misuse.c \
   tools/gensyscalls.py \
   tools/mksymtab.py \
+  user/bench.c \
   user/cat.c \
   user/clear.c \
   user/cp.c \
@@ -486,6 +487,7 @@ $(STAMPS)/tests/typed-address-cost.c.stamp: chapters/08-vm.nw
 $(STAMPS)/tests/typed-address-misuse.c.stamp: chapters/08-vm.nw
 $(STAMPS)/tools/gensyscalls.py.stamp: chapters/13-syscall.nw
 $(STAMPS)/tools/mksymtab.py.stamp: chapters/04-printf.nw
+$(STAMPS)/user/bench.c.stamp: chapters/28-guides.nw
 $(STAMPS)/user/cat.c.stamp: chapters/22-shell.nw
 $(STAMPS)/user/clear.c.stamp: chapters/24-programs.nw
 $(STAMPS)/user/cp.c.stamp: chapters/24-programs.nw
